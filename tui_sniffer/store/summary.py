@@ -41,6 +41,7 @@ class SummaryColumns:
     tcp_seq: np.ndarray            # uint32 raw
     tcp_ack: np.ndarray
     tcp_window: np.ndarray         # uint16 raw
+    transport_offset: np.ndarray   # uint32: where the TCP/UDP header starts in the frame
     payload_offset: np.ndarray     # uint32: where the transport payload starts in the frame
     payload_length: np.ndarray     # uint32: TCP segment / UDP payload length
 
@@ -156,6 +157,7 @@ def summarize(buffer: bytes, data_positions: np.ndarray, captured_lengths: np.nd
         ip4_src=ip4_src, ip4_dst=ip4_dst, ip6_src=ip6_src, ip6_dst=ip6_dst, ip_ttl=ip_ttl,
         is_fragment=is_fragment, src_port=src_port, dst_port=dst_port, tcp_flags=tcp_flags,
         tcp_seq=tcp_seq, tcp_ack=tcp_ack, tcp_window=tcp_window,
+        transport_offset=np.where(has_ports, transport - start, 0).astype(np.uint32),
         payload_offset=np.clip(payload_start - start, 0, None).astype(np.uint32),
         payload_length=payload_length.astype(np.uint32),
     )

@@ -1,0 +1,157 @@
+"""An open capture: the file, its packet index, cross-packet analysis and on-demand dissection.
+
+This is the public API for scripts and notebooks (`tui_sniffer.open_capture`) and what the CLI and
+the TUI hold: indexing is incremental (`index_more`), dissection happens one packet at a time with
+a small cache, and no scapy object outlives the dissection of its packet.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Iterator
+
+from tui_sniffer.analysis.tcp_conversations import TcpConversations
+from tui_sniffer.capture import CaptureError, CaptureFile, open_capture_file
+from tui_sniffer.dissect.engine import dissect_frame
+from tui_sniffer.dissect.frame import FrameInfo
+from tui_sniffer.dissect.tree import DissectedPacket
+from tui_sniffer.store.index import PacketIndex
+
+_DISSECTION_CACHE_SIZE = 512
+
+
+class Capture:
+    """A capture file being indexed and dissected on demand; frames are numbered from 1."""
+
+    def __init__(self, capture_file: CaptureFile) -> None:
+        self.file = capture_file
+        estimate = max(capture_file.size // 200, 1024)
+        self.index = PacketIndex(expected_packets=min(estimate, 1 << 22))
+        self.tcp = TcpConversations(self.index, self._read_row)
+        self.error: CaptureError | None = None
+        self.complete = False
+        self._batches = capture_file.scan()
+        self._cache: OrderedDict[tuple[int, int | None], DissectedPacket] = OrderedDict()
+        self._index_lock = threading.Lock()
+
+    @property
+    def path(self) -> str:
+        """The file name the capture was opened from."""
+        return self.file.path
+
+    @property
+    def indexed_count(self) -> int:
+        """How many packets are indexed so far (without finishing the scan)."""
+        return self.index.count
+
+    def index_more(self) -> range:
+        """Index the next batch of packets; an empty range once the file is done (or damaged)."""
+        with self._index_lock:
+            if self.complete:
+                return range(self.index.count, self.index.count)
+            try:
+                batch = next(self._batches)
+            except StopIteration:
+                self.complete = True
+                return range(self.index.count, self.index.count)
+            except CaptureError as error:
+                self.error = error
+                self.complete = True
+                return range(self.index.count, self.index.count)
+            rows = self.index.append_batch(batch)
+            self.tcp.observe(rows)
+            return rows
+
+    def index_all(self) -> None:
+        """Index the whole file (the error of a damaged file is kept in `error`)."""
+        while not self.complete:
+            self.index_more()
+
+    def __len__(self) -> int:
+        self.index_all()
+        return self.index.count
+
+    def __getitem__(self, number: int) -> DissectedPacket:
+        """Frame `number` (1-based), dissected."""
+        while number > self.index.count and not self.complete:
+            self.index_more()
+        if not 1 <= number <= self.index.count:
+            raise IndexError(f"frame {number} is not in this capture ({self.index.count} frames)")
+        return self.dissect(number)
+
+    def __iter__(self) -> Iterator[DissectedPacket]:
+        """Every frame in order, indexing as it goes."""
+        number = 1
+        while True:
+            while number > self.index.count and not self.complete:
+                self.index_more()
+            if number > self.index.count:
+                return
+            yield self.dissect(number)
+            number += 1
+
+    def packet_bytes(self, number: int) -> bytes:
+        """The captured bytes of frame `number`."""
+        return self._read_row(number - 1)
+
+    def _read_row(self, row: int) -> bytes:
+        """The captured bytes of the packet in index row `row`."""
+        index = self.index
+        return self.file.read_packet(int(index.column("file_offset")[row]),
+                                     int(index.column("captured_length")[row]))
+
+    def frame_info(self, number: int, previous_displayed: int | None = None) -> FrameInfo:
+        """Record metadata and cross-packet facts of frame `number`."""
+        row = number - 1
+        index = self.index
+        timestamps = index.column("timestamp_ns")
+        timestamp = int(timestamps[row])
+        previous = int(timestamps[row - 1]) if row else timestamp
+        shown_before = int(timestamps[previous_displayed - 1]) if previous_displayed else previous
+        interface_id = int(index.column("interface_id")[row])
+        interfaces = self.file.interfaces
+        interface_name = interfaces[interface_id].name if interface_id < len(interfaces) else None
+        info = FrameInfo(
+            number=number, timestamp_ns=timestamp,
+            captured_length=int(index.column("captured_length")[row]),
+            wire_length=int(index.column("wire_length")[row]),
+            link_type=int(index.column("link_type")[row]), interface_id=interface_id,
+            interface_name=interface_name if self.file.format_name == "pcapng" else None,
+            since_first=(timestamp - int(timestamps[0])) / 1e9,
+            since_previous=(timestamp - previous) / 1e9,
+            since_previous_displayed=(timestamp - shown_before) / 1e9,
+            comments=list(self.file.packet_comments.get(row, ())),
+            tcp=self.tcp.facts(row),
+        )
+        udp_stream = int(index.column("udp_stream")[row])
+        if udp_stream >= 0:
+            info.annotations["udp.stream"] = udp_stream
+        return info
+
+    def dissect(self, number: int, previous_displayed: int | None = None) -> DissectedPacket:
+        """Dissect frame `number` (cached; `previous_displayed` sets the displayed-delta field)."""
+        key = (number, previous_displayed)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        packet = dissect_frame(self.frame_info(number, previous_displayed), self.packet_bytes(number))
+        self._cache[key] = packet
+        if len(self._cache) > _DISSECTION_CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return packet
+
+    def close(self) -> None:
+        """Release the file (and any temporary spool of a pipe or gzip file)."""
+        self.file.close()
+
+    def __enter__(self) -> Capture:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_capture(path: str) -> Capture:
+    """Open a pcap/pcapng file (gzip or `-` for stdin too); raises CaptureError if unreadable."""
+    return Capture(open_capture_file(path))
