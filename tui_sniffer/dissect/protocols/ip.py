@@ -109,6 +109,7 @@ def dissect_ipv4(dissection: Dissection, layer: IP, offset: int) -> int | None:
                                 offset, header_length)
     node.add_bits(IP_VERSION, layer.version, offset, 1, f"Version: {layer.version}")
     node.add_bits(IP_HDR_LEN, layer.ihl, offset, 1, f"Header Length: {header_length} bytes ({layer.ihl})")
+    node.children[-1].value = header_length
     tos = layer.tos
     ds_node = node.add(IP_DSFIELD, tos, offset + 1, 1,
                        label=f"Differentiated Services Field: 0x{tos:02x} {_ds_text(tos >> 2, tos & 3)}")

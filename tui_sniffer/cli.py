@@ -1,0 +1,254 @@
+"""The `tui-sniffer` command: the TUI by default, tshark-like headless output with `-r`."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Iterator, NoReturn, Sequence
+
+from tui_sniffer.capture import CaptureError, open_writer
+from tui_sniffer.capture.records import RawRecord
+from tui_sniffer.dissect.fields import all_fields
+from tui_sniffer.dissect.tree import DissectedPacket
+from tui_sniffer.export.json_tree import packet_json
+from tui_sniffer.export.text import TIME_FORMATS, hex_dump_lines, summary_line, time_text, tree_lines
+from tui_sniffer.session import Capture, open_capture
+
+_LATER_OPTIONS = {
+    "-i": "live capture (-i) is not available yet",
+    "-f": "capture filters (-f) come with live capture and are not available yet",
+    "-D": "listing interfaces (-D) comes with live capture and is not available yet",
+    "-z": "statistics and follow-stream (-z) are not available yet",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line and exits 2, never with a traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"tui-sniffer: {message}\n(see 'tui-sniffer --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, with tshark's option letters where tshark has one."""
+    parser = _Parser(prog="tui-sniffer", description="A terminal packet analyzer with Wireshark's "
+                     "semantics. With a FILE (or none) it opens the TUI; with -r it prints like tshark.")
+    parser.add_argument("file", nargs="?", help="capture file to open in the TUI")
+    parser.add_argument("-r", dest="read_file", metavar="FILE",
+                        help="read FILE (pcap/pcapng, gzip too; '-' for stdin) and print, like tshark")
+    parser.add_argument("-V", dest="verbose", action="store_true", help="print each packet's detail tree")
+    parser.add_argument("-x", dest="hex", action="store_true", help="print each packet's hex/ASCII dump")
+    parser.add_argument("-c", dest="count", type=int, metavar="N", help="stop after N packets")
+    parser.add_argument("-T", dest="output_format", choices=("text", "fields", "json"), default="text",
+                        help="output format")
+    parser.add_argument("-e", dest="fields", action="append", default=[], metavar="FIELD",
+                        help="field to print with -T fields (repeatable; _ws.col.* columns too)")
+    parser.add_argument("-E", dest="field_options", action="append", default=[], metavar="KEY=VALUE",
+                        help="-T fields options: separator=, header=y, occurrence=f|l|a, aggregator=, quote=d|s|n")
+    parser.add_argument("-w", dest="write_file", metavar="FILE",
+                        help="write the packets read to FILE (pcapng, or pcap by extension; '-' is stdout)")
+    parser.add_argument("-t", dest="time_format", choices=TIME_FORMATS, default="r",
+                        help="time column: r relative, a absolute, ad absolute with date, d delta, e epoch")
+    parser.add_argument("-Y", dest="display_filter", metavar="FILTER",
+                        help="display filter in Wireshark's syntax")
+    parser.add_argument("-n", dest="no_resolution", action="store_true",
+                        help="no network name resolution (the default here; accepted for tshark habits)")
+    parser.add_argument("-q", dest="quiet", action="store_true", help="print no per-packet lines")
+    parser.add_argument("-G", dest="glossary", nargs="?", const="fields", choices=("fields", "protocols"),
+                        help="list the registered fields (or protocols) and exit")
+    parser.add_argument("--frame", dest="frames", action="append", default=[], metavar="N[-M]",
+                        help="only these frame numbers (repeatable), e.g. --frame 1000000 or --frame 5-9")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `tui-sniffer` command; a closed pipe (`| head`) ends it quietly."""
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    """Parse the command line and run the chosen mode."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    for argument in arguments:
+        if not argument.startswith("--") and argument[:2] in _LATER_OPTIONS:
+            print(f"tui-sniffer: {_LATER_OPTIONS[argument[:2]]}", file=sys.stderr)
+            return 2
+    options = build_parser().parse_args(arguments)
+    if options.glossary:
+        return _print_glossary(options.glossary)
+    if options.read_file is None:
+        from tui_sniffer.ui import run_tui
+
+        return run_tui(options.file)
+    return _print_capture(options)
+
+
+def _print_glossary(kind: str) -> int:
+    """`-G fields` / `-G protocols`, in tshark's tab-separated glossary layout."""
+    for definition in all_fields():
+        if definition.is_protocol:
+            if kind == "protocols":
+                print(f"{definition.label}\t{definition.label}\t{definition.name}")
+            elif not definition.name.startswith("_"):
+                print(f"P\t{definition.label}\t{definition.name}")
+        elif kind == "fields":
+            print(f"F\t{definition.label}\t{definition.name}\t{definition.ftype.value}\t"
+                  f"{definition.protocol}\t\t{definition.base.value}\t0x{definition.bitmask:x}\t"
+                  f"{definition.description}")
+    return 0
+
+
+def _frame_selection(specifications: list[str]) -> list[tuple[int, int]]:
+    """`--frame 5 --frame 9-12` as inclusive ranges."""
+    ranges = []
+    for specification in specifications:
+        first, _, last = specification.partition("-")
+        try:
+            ranges.append((int(first), int(last or first)))
+        except ValueError:
+            _Parser(prog="tui-sniffer").error(f"--frame takes N or N-M, not {specification!r}")
+    return ranges
+
+
+def _selected_packets(capture: Capture, frames: list[tuple[int, int]]) -> Iterator[DissectedPacket]:
+    """The packets to print: all in order, or only the selected frame numbers."""
+    if not frames:
+        yield from capture
+        return
+    for first, last in frames:
+        for number in range(first, last + 1):
+            while number > capture.indexed_count and not capture.complete:
+                capture.index_more()
+            if number <= capture.indexed_count:
+                yield capture.dissect(number)
+
+
+def _print_capture(options: argparse.Namespace) -> int:
+    """Read a capture and print it the way tshark does with the same options."""
+    try:
+        capture = open_capture(options.read_file)
+    except CaptureError as error:
+        print(f"tui-sniffer: {error}", file=sys.stderr)
+        return 2
+    matcher = _compile_display_filter(options.display_filter)
+    if matcher is False:
+        return 2
+    field_options = _field_options(options.field_options)
+    writer = open_writer(options.write_file, capture.file.interfaces) if options.write_file else None
+    to_stdout = not (options.write_file == "-")
+    digits = 9 if capture.file.nanosecond else 6
+    printed = 0
+    previous_displayed: int | None = None
+    with capture:
+        if options.output_format == "json" and to_stdout:
+            print("[")
+        for packet in _selected_packets(capture, _frame_selection(options.frames)):
+            if previous_displayed is not None or matcher is not None:
+                packet = capture.dissect(packet.number, previous_displayed)
+            if matcher is not None and not matcher.matches(packet):
+                continue
+            previous_displayed = packet.number
+            if writer is not None:
+                _write_packet(writer, capture, packet)
+            if to_stdout and not options.quiet:
+                _print_packet(options, capture, packet, field_options, digits, first=printed == 0)
+            printed += 1
+            if options.count and printed >= options.count:
+                break
+        if options.output_format == "json" and to_stdout:
+            print("\n]")
+        if writer is not None:
+            writer.close()
+        if capture.error is not None and not (options.count and printed >= options.count):
+            print(f"tui-sniffer: the file \"{options.read_file}\" {capture.error}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def _compile_display_filter(text: str | None):
+    """The compiled `-Y` filter, None without one, or False after printing an error."""
+    if text is None:
+        return None
+    from tui_sniffer.filter import FilterError, compile_filter, format_error
+
+    try:
+        return compile_filter(text)
+    except FilterError as error:
+        print(f"tui-sniffer: {format_error(text, error)}", file=sys.stderr)
+        return False
+
+
+def _field_options(specifications: list[str]) -> dict[str, str]:
+    """`-E key=value` options with tshark's defaults."""
+    result = {"separator": "\t", "header": "n", "occurrence": "a", "aggregator": ",", "quote": "n"}
+    named_separators = {"/t": "\t", "/s": " "}
+    for specification in specifications:
+        key, equals, value = specification.partition("=")
+        if not equals or key not in result:
+            _Parser(prog="tui-sniffer").error(f"invalid -E option {specification!r}")
+        result[key] = named_separators.get(value, value)
+    return result
+
+
+def _print_packet(options: argparse.Namespace, capture: Capture, packet: DissectedPacket,
+                  field_options: dict[str, str], digits: int, first: bool) -> None:
+    """Print one packet in the chosen output format."""
+    if options.output_format == "fields":
+        if first and field_options["header"] == "y":
+            print(field_options["separator"].join(options.fields))
+        print(field_options["separator"].join(_field_value(packet, name, field_options)
+                                              for name in options.fields))
+        return
+    if options.output_format == "json":
+        timestamp = capture.frame_info(packet.number).timestamp_ns
+        document = json.dumps(packet_json(packet, timestamp), indent=2, ensure_ascii=False)
+        print(("" if first else ",\n") + "\n".join("  " + line for line in document.splitlines()), end="")
+        return
+    if options.verbose:
+        print("\n".join(tree_lines(packet.tree)))
+    else:
+        info = capture.frame_info(packet.number)
+        since_displayed = info.since_previous_displayed if options.time_format == "d" else info.since_previous
+        print(summary_line(packet.summary, time_text(options.time_format, info.since_first, since_displayed,
+                                                     info.timestamp_ns, digits)))
+    if options.hex:
+        if not options.verbose:
+            print()
+        print("\n".join(hex_dump_lines(packet.data)))
+    if options.verbose or options.hex:
+        print()
+
+
+def _field_value(packet: DissectedPacket, name: str, field_options: dict[str, str]) -> str:
+    """One `-e` column: every occurrence joined by the aggregator (or the first/last only)."""
+    values = packet.fields(name)
+    occurrence = field_options["occurrence"]
+    if values and occurrence == "f":
+        values = values[:1]
+    elif values and occurrence == "l":
+        values = values[-1:]
+    elif occurrence.isdigit() and int(occurrence) > 0:
+        values = values[int(occurrence) - 1:int(occurrence)]
+    text = field_options["aggregator"].join(values)
+    quote = {"d": '"', "s": "'"}.get(field_options["quote"], "")
+    return f"{quote}{text}{quote}" if quote else text
+
+
+def _write_packet(writer, capture: Capture, packet: DissectedPacket) -> None:
+    """Append one packet, with its original metadata, to the `-w` output."""
+    info = capture.frame_info(packet.number)
+    writer.write(RawRecord(data=packet.data, timestamp_ns=info.timestamp_ns,
+                           captured_length=info.captured_length, wire_length=info.wire_length,
+                           link_type=info.link_type, interface_id=info.interface_id,
+                           comments=list(info.comments)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
