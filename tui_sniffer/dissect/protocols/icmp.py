@@ -131,7 +131,7 @@ def request_reply_suffix(dissection: Dissection, node: TreeNode, response_in_fie
         response_time = annotations.get(response_time_field.name)
         if isinstance(response_time, float):
             node.add_generated(response_time_field, response_time,
-                               label=f"Response time: {response_time:.3f} ms")
+                               label=f"{response_time_field.label}: {response_time:.3f} ms")
         suffix = f" (request in {request_frame})"
     return suffix
 
