@@ -10,6 +10,7 @@ import threading
 from collections import OrderedDict
 from typing import Iterator
 
+from tui_sniffer.analysis.pairing import RequestPairing
 from tui_sniffer.analysis.tcp_conversations import TcpConversations
 from tui_sniffer.capture import CaptureError, CaptureFile, open_capture_file
 from tui_sniffer.dissect.engine import dissect_frame
@@ -28,10 +29,12 @@ class Capture:
         estimate = max(capture_file.size // 200, 1024)
         self.index = PacketIndex(expected_packets=min(estimate, 1 << 22))
         self.tcp = TcpConversations(self.index, self._read_row)
+        self.pairing = RequestPairing(self.index, self._plain_dissection)
         self.error: CaptureError | None = None
         self.complete = False
         self._batches = capture_file.scan()
         self._cache: OrderedDict[tuple[int, int | None], DissectedPacket] = OrderedDict()
+        self._plain_cache: OrderedDict[int, DissectedPacket] = OrderedDict()
         self._index_lock = threading.Lock()
 
     @property
@@ -101,7 +104,23 @@ class Capture:
                                      int(index.column("captured_length")[row]))
 
     def frame_info(self, number: int, previous_displayed: int | None = None) -> FrameInfo:
-        """Record metadata and cross-packet facts of frame `number`."""
+        """Record metadata and every cross-packet fact of frame `number`."""
+        info = self._record_info(number, previous_displayed)
+        info.annotations.update(self.pairing.annotations(number - 1))
+        return info
+
+    def _plain_dissection(self, row: int) -> DissectedPacket:
+        """Row `row` dissected without request/response annotations (what pairing looks at)."""
+        cached = self._plain_cache.get(row)
+        if cached is None:
+            cached = dissect_frame(self._record_info(row + 1), self._read_row(row))
+            self._plain_cache[row] = cached
+            if len(self._plain_cache) > _DISSECTION_CACHE_SIZE:
+                self._plain_cache.popitem(last=False)
+        return cached
+
+    def _record_info(self, number: int, previous_displayed: int | None = None) -> FrameInfo:
+        """Record metadata, TCP facts and stream numbers of frame `number` (no pairing)."""
         row = number - 1
         index = self.index
         timestamps = index.column("timestamp_ns")

@@ -196,8 +196,8 @@ def dissect_sll2(dissection: Dissection, layer: CookedLinuxV2, offset: int) -> i
     """Linux cooked capture v2 (`tcpdump -i any` with libpcap ≥ 1.10): adds the interface index."""
     node = dissection.add_layer(SLL, "Linux cooked capture v2", offset, 20)
     node.add(SLL_ETYPE, layer.proto, offset, 2)
-    node.add(SLL_RESERVED, 0, offset + 2, 2, label="Reserved (MBZ): 0")
-    node.add(SLL_IFINDEX, layer.intindex, offset + 4, 4)
+    node.add(SLL_RESERVED, layer.reserved, offset + 2, 2, label=f"Reserved (MBZ): {layer.reserved}")
+    node.add(SLL_IFINDEX, layer.ifindex, offset + 4, 4)
     node.add(SLL_HATYPE, layer.lladdrtype, offset + 8, 2)
     node.add(SLL_PKTTYPE, layer.pkttype, offset + 10, 1)
     node.add(SLL_HALEN, layer.lladdrlen, offset + 11, 1)
