@@ -59,6 +59,18 @@ class Base(Enum):
     HEX = "BASE_HEX"
     DEC_HEX = "BASE_DEC_HEX"
     HEX_DEC = "BASE_HEX_DEC"
+    UNIX_TIME = "ABSOLUTE_TIME_UNIX"
+
+
+class Timestamp(float):
+    """Seconds since the epoch as a float (what filters compare) that keeps its exact nanoseconds."""
+
+    nanoseconds: int
+
+    def __new__(cls, nanoseconds: int) -> Timestamp:
+        moment = super().__new__(cls, nanoseconds / 1e9)
+        moment.nanoseconds = nanoseconds
+        return moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +128,9 @@ class FieldDef:
             return value.hex()
         if self.ftype is FieldType.RELATIVE_TIME and isinstance(value, float):
             return f"{value:.9f}"
+        if self.ftype is FieldType.ABSOLUTE_TIME and self.base is Base.UNIX_TIME and isinstance(value, float):
+            seconds, nanoseconds = divmod(_nanoseconds(value), 1_000_000_000)
+            return f"{seconds}.{nanoseconds:09d}"
         return display_value(self.ftype, value)
 
 
@@ -136,12 +151,20 @@ def display_value(ftype: FieldType, value: object) -> str:
     if ftype is FieldType.BYTES and isinstance(value, (bytes, bytearray)):
         return value.hex(":") if value else "<MISSING>"
     if ftype is FieldType.ABSOLUTE_TIME and isinstance(value, float):
-        return absolute_time_text(value)
+        seconds, nanoseconds = divmod(_nanoseconds(value), 1_000_000_000)
+        return absolute_time_text(seconds, nanoseconds)
     if ftype is FieldType.RELATIVE_TIME and isinstance(value, float):
         return f"{value:.9f} seconds"
     if ftype is FieldType.IPV6 and isinstance(value, str):
         return str(ipaddress.IPv6Address(value))
     return str(value)
+
+
+def _nanoseconds(epoch_seconds: float) -> int:
+    """Exact nanoseconds of a Timestamp, or the nearest microsecond-rounded value of a float."""
+    if isinstance(epoch_seconds, Timestamp):
+        return epoch_seconds.nanoseconds
+    return round(epoch_seconds * 1e6) * 1000
 
 
 def absolute_time_text(epoch_seconds: float, nanoseconds: int | None = None) -> str:

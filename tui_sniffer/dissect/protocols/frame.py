@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tui_sniffer.dissect.engine import Dissection
-from tui_sniffer.dissect.fields import FieldType, absolute_time_text, protocol, register
+from tui_sniffer.dissect.fields import Base, FieldType, Timestamp, absolute_time_text, protocol, register
 from tui_sniffer.dissect.linktypes import link_type_text, wiretap_encapsulation
 
 FRAME = protocol("frame", "Frame")
@@ -10,7 +10,7 @@ INTERFACE_ID = register("frame.interface_id", "Interface id", FieldType.UINT32)
 INTERFACE_NAME = register("frame.interface_name", "Interface name", FieldType.STRING)
 ENCAPSULATION = register("frame.encap_type", "Encapsulation type", FieldType.INT32)
 TIME = register("frame.time", "Arrival Time", FieldType.ABSOLUTE_TIME)
-TIME_EPOCH = register("frame.time_epoch", "Epoch Time", FieldType.ABSOLUTE_TIME)
+TIME_EPOCH = register("frame.time_epoch", "Epoch Time", FieldType.ABSOLUTE_TIME, Base.UNIX_TIME)
 TIME_DELTA = register("frame.time_delta", "Time delta from previous captured frame",
                       FieldType.RELATIVE_TIME)
 TIME_DELTA_DISPLAYED = register("frame.time_delta_displayed",
@@ -48,9 +48,9 @@ def add_frame_layer(dissection: Dissection) -> None:
     node.add(ENCAPSULATION, wiretap_encapsulation(frame.link_type), 0, 0,
              label=f"Encapsulation type: {link_type_text(frame.link_type)}")
     seconds, nanoseconds = divmod(frame.timestamp_ns, 1_000_000_000)
-    node.add(TIME, frame.timestamp_ns / 1e9, 0, 0,
+    node.add(TIME, Timestamp(frame.timestamp_ns), 0, 0,
              label=f"Arrival Time: {absolute_time_text(seconds, nanoseconds)}")
-    node.add(TIME_EPOCH, frame.timestamp_ns / 1e9, 0, 0,
+    node.add(TIME_EPOCH, Timestamp(frame.timestamp_ns), 0, 0,
              label=f"Epoch Time: {seconds}.{nanoseconds:09d} seconds")
     node.add_generated(TIME_DELTA, frame.since_previous)
     node.add_generated(TIME_DELTA_DISPLAYED, frame.since_previous_displayed)
