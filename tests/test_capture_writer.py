@@ -94,9 +94,8 @@ def test_pcap_round_trip_and_tshark_times(tmp_path: Path, nanosecond: bool) -> N
     assert capinfos_count(path) == len(records)
     if shutil.which("tshark") is None:
         pytest.skip("tshark is not installed")
-    times = subprocess.run(
-        ["tshark", "-r", str(path), "-T", "fields", "-e", "frame.time_epoch"], check=True, capture_output=True, text=True
-    ).stdout.split()
+    command = ["tshark", "-r", str(path), "-T", "fields", "-e", "frame.time_epoch"]
+    times = subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()
     assert times == [f"{r.timestamp_ns // 10**9}.{r.timestamp_ns % 10**9:09d}" for r in expected]
 
 

@@ -19,6 +19,8 @@ def open_capture_bytes(path: str) -> int:
     """A seekable file descriptor whose bytes are the (decompressed) capture."""
     if path == "-":
         stdin_fd = sys.stdin.buffer.fileno()
+        if os.isatty(stdin_fd):
+            raise CaptureError("cannot read a capture from stdin: it is a terminal, not a pipe or file")
         if stat.S_ISREG(os.fstat(stdin_fd).st_mode):
             return _unless_gzip(os.dup(stdin_fd), path)
         return _spool(sys.stdin.buffer.read, path)
