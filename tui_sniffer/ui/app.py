@@ -1,0 +1,322 @@
+"""The tui-sniffer app: owns the open capture, the displayed view and every pane's selection."""
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.widgets import Tree
+from textual.worker import get_current_worker
+
+from tui_sniffer import Capture, CaptureError, open_capture
+from tui_sniffer.dissect.tree import DissectedPacket, TreeNode
+from tui_sniffer.ui.actions import ALL_ACTIONS, app_bindings, shown_keys
+from tui_sniffer.ui.detail_tree import DetailTree, deepest_node_at, subtree_text
+from tui_sniffer.ui.dialogs import GoToScreen, HelpScreen
+from tui_sniffer.ui.filter_bar import FILTER_AVAILABLE, FilterBar
+from tui_sniffer.ui.hex_pane import HexPane
+from tui_sniffer.ui.messages import IndexingFinished, PacketsIndexed
+from tui_sniffer.ui.packet_list import PacketList
+from tui_sniffer.ui.recent_files import remember_file
+from tui_sniffer.ui.start_screen import StartScreen
+from tui_sniffer.ui.status_bar import StatusBar, StatusFacts
+from tui_sniffer.ui.text_safety import printable
+from tui_sniffer.ui.time_format import TimeFormat
+
+_POST_INTERVAL_SECONDS = 0.1
+_DARK_THEME, _LIGHT_THEME = "textual-dark", "textual-light"
+
+
+class SnifferApp(App[None]):
+    """Packet list, detail tree and hex pane over one capture, Wireshark style, keyboard first."""
+
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "tui-sniffer"
+    BINDINGS = app_bindings()
+
+    def __init__(self, path: str | None = None) -> None:
+        super().__init__()
+        self.initial_path = path
+        self.capture: Capture | None = None
+        self.displayed_packet_numbers = np.zeros(0, dtype=np.int64)
+        self.time_format = TimeFormat.RELATIVE
+        self.side_by_side = False
+        self.list_share = 4
+        self.tree_share = 5
+        self.selected_packet: DissectedPacket | None = None
+        self.selected_node: TreeNode | None = None
+        self.status = StatusFacts()
+
+    def compose(self) -> ComposeResult:
+        yield FilterBar(id="filter-bar")
+        with Vertical(id="panes"):
+            yield PacketList(id="packet-list")
+            with Container(id="details"):
+                yield DetailTree(id="detail-tree")
+                yield HexPane(id="hex-pane")
+        yield StatusBar(id="status-bar")
+
+    def on_mount(self) -> None:
+        self.theme = _DARK_THEME
+        self.query_one("#detail-tree").border_title = "Packet details"
+        self.query_one("#hex-pane").border_title = "Packet bytes"
+        self._apply_pane_sizes()
+        self._refresh_status()
+        if self.initial_path:
+            self.open_path(self.initial_path)
+        else:
+            self.push_screen(StartScreen())
+
+    @property
+    def packet_list(self) -> PacketList:
+        return self.query_one(PacketList)
+
+    @property
+    def detail_tree(self) -> DetailTree:
+        return self.query_one(DetailTree)
+
+    @property
+    def hex_pane(self) -> HexPane:
+        return self.query_one(HexPane)
+
+    def open_path(self, path: str) -> bool:
+        """Open a capture file and start indexing it; a failure is shown and leaves the old one open."""
+        try:
+            capture = open_capture(path)
+        except (CaptureError, OSError) as error:
+            self.notify(printable(str(error)), title="Cannot open capture", severity="error",
+                        markup=False, timeout=10)
+            return False
+        self.capture = capture
+        self.displayed_packet_numbers = np.zeros(0, dtype=np.int64)
+        self.status = StatusFacts(file_name=Path(path).name, loading_progress=0.0,
+                                  time_format_label=self.time_format.value)
+        self.packet_list.set_capture(capture)
+        self._show_packet(None)
+        if path != "-":
+            remember_file(path)
+        self.packet_list.focus()
+        self.index_capture(capture)
+        return True
+
+    @work(thread=True, exclusive=True, group="indexing")
+    def index_capture(self, capture: Capture) -> None:
+        """Index the file in batches, posting progress at most every 100 ms (never touching widgets)."""
+        worker = get_current_worker()
+        last_post = 0.0
+        while not worker.is_cancelled and capture.index_more():
+            now = time.monotonic()
+            if now - last_post >= _POST_INTERVAL_SECONDS:
+                offsets = capture.index.column("file_offset")
+                progress = int(offsets[-1]) / max(capture.file.size, 1) if len(offsets) else 0.0
+                self.post_message(PacketsIndexed(capture.indexed_count, min(progress, 1.0)))
+                last_post = now
+        if worker.is_cancelled:
+            capture.close()
+            return
+        self.post_message(IndexingFinished(capture.indexed_count, capture.error))
+
+    def on_packets_indexed(self, message: PacketsIndexed) -> None:
+        self.status.loading_progress = message.progress
+        self._update_view()
+
+    def on_indexing_finished(self, message: IndexingFinished) -> None:
+        self.status.loading_progress = None
+        if message.error is not None:
+            self.status.problem = str(message.error)
+            self.notify(printable(str(message.error)), title="Capture damaged", severity="warning",
+                        markup=False, timeout=10)
+        self._update_view()
+
+    def _update_view(self) -> None:
+        """Display every indexed packet (the filter will narrow this view)."""
+        if self.capture is None:
+            return
+        count = self.capture.indexed_count
+        if count != len(self.displayed_packet_numbers):
+            self.displayed_packet_numbers = np.arange(1, count + 1, dtype=np.int64)
+            self.packet_list.set_view(self.displayed_packet_numbers)
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        """Push the current facts to the status bar."""
+        self.status.packet_count = self.capture.indexed_count if self.capture else 0
+        self.status.displayed_count = len(self.displayed_packet_numbers)
+        node = self.selected_node
+        if node is not None and node.definition is not None:
+            self.status.field_text = f"{node.definition.name} — {node.definition.blurb}"
+        else:
+            self.status.field_text = ""
+        self.query_one(StatusBar).show(self.status)
+
+    def on_packet_list_packet_selected(self, message: PacketList.PacketSelected) -> None:
+        if self.capture is None:
+            return
+        row = self.packet_list.cursor_row
+        previous = int(self.displayed_packet_numbers[row - 1]) if row else None
+        self._show_packet(self.capture.dissect(message.number, previous))
+
+    def _show_packet(self, packet: DissectedPacket | None) -> None:
+        """Show `packet` in the tree and hex panes."""
+        self.selected_packet = packet
+        self.selected_node = None
+        self.hex_pane.show_packet(packet)
+        self.detail_tree.show_packet(packet)
+        self._refresh_status()
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[TreeNode]) -> None:
+        node = event.node.data
+        if node is None:
+            return
+        self.selected_node = node
+        hex_pane = self.hex_pane
+        hex_pane.highlight(node.source, node.offset, node.length, move_cursor=not hex_pane.has_focus)
+        self._refresh_status()
+
+    def on_hex_pane_byte_selected(self, message: HexPane.ByteSelected) -> None:
+        if self.selected_packet is None:
+            return
+        node = deepest_node_at(self.selected_packet, message.source, message.offset)
+        if node is not None:
+            self.detail_tree.select_field(node)
+
+    def on_start_screen_capture_chosen(self, message: StartScreen.CaptureChosen) -> None:
+        if self.open_path(message.path) and isinstance(self.screen, StartScreen):
+            self.pop_screen()
+
+    def on_filter_bar_filter_requested(self, message: FilterBar.FilterRequested) -> None:
+        if not FILTER_AVAILABLE:
+            self.notify("Display filters are not available yet.", markup=False)
+        self.packet_list.focus()
+
+    def on_filter_bar_editing_left(self, message: FilterBar.EditingLeft) -> None:
+        self.packet_list.focus()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_focus_filter(self) -> None:
+        self.query_one(FilterBar).focus()
+
+    def action_goto_packet(self) -> None:
+        self.push_screen(GoToScreen(), self._go_to)
+
+    def _go_to(self, number: int | None) -> None:
+        """Move the list to packet `number` (the go-to dialog's answer)."""
+        if number is None:
+            return
+        if not self.packet_list.go_to_number(number):
+            self.notify(f"Packet {number} is not displayed.", severity="warning", markup=False)
+        self.packet_list.focus()
+
+    def action_first_packet(self) -> None:
+        self.packet_list.action_top()
+
+    def action_last_packet(self) -> None:
+        self.packet_list.action_bottom()
+
+    def action_expand_all(self) -> None:
+        self.detail_tree.expand_everything()
+
+    def action_collapse_all(self) -> None:
+        self.detail_tree.collapse_everything()
+
+    def action_toggle_layout(self) -> None:
+        self.side_by_side = not self.side_by_side
+        self.query_one("#details").set_class(self.side_by_side, "-side-by-side")
+        self._apply_pane_sizes()
+
+    def action_zoom_pane(self) -> None:
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+        elif isinstance(self.focused, (PacketList, DetailTree, HexPane)):
+            screen.maximize(self.focused)
+
+    def action_grow_pane(self) -> None:
+        self._resize_focused_pane(1)
+
+    def action_shrink_pane(self) -> None:
+        self._resize_focused_pane(-1)
+
+    def _resize_focused_pane(self, step: int) -> None:
+        """Give the focused pane one tenth more (or less) of its split."""
+        focused = self.focused
+        if isinstance(focused, PacketList):
+            self.list_share = max(1, min(9, self.list_share + step))
+        elif isinstance(focused, (DetailTree, HexPane)):
+            step = step if isinstance(focused, DetailTree) else -step
+            self.tree_share = max(1, min(9, self.tree_share + step))
+        self._apply_pane_sizes()
+
+    def _apply_pane_sizes(self) -> None:
+        """Set the fr sizes of the list, tree and hex panes from the shares."""
+        self.packet_list.styles.height = f"{self.list_share}fr"
+        self.query_one("#details").styles.height = f"{10 - self.list_share}fr"
+        tree, hex_pane = self.detail_tree.styles, self.hex_pane.styles
+        if self.side_by_side:
+            tree.width, hex_pane.width = f"{self.tree_share}fr", f"{10 - self.tree_share}fr"
+            tree.height = hex_pane.height = "1fr"
+        else:
+            tree.height, hex_pane.height = f"{self.tree_share}fr", f"{10 - self.tree_share}fr"
+            tree.width = hex_pane.width = "1fr"
+
+    def action_cycle_time_format(self) -> None:
+        self.action_set_time_format(self.time_format.next().name)
+
+    def action_set_time_format(self, name: str) -> None:
+        """Show the Time column in format `name` (a `TimeFormat` member name)."""
+        self.time_format = TimeFormat[name]
+        self.packet_list.time_format = self.time_format
+        self.packet_list.clear_rendered_rows()
+        self.notify(f"Time: {self.time_format.value}", markup=False, timeout=2)
+
+    def action_toggle_theme(self) -> None:
+        self.theme = _LIGHT_THEME if self.theme == _DARK_THEME else _DARK_THEME
+        self.packet_list.clear_rendered_rows()
+
+    def action_copy_tree_line(self) -> None:
+        if self.selected_node is not None:
+            self._copy(self.selected_node.text, "tree line")
+
+    def action_copy_subtree(self) -> None:
+        if self.selected_node is not None:
+            self._copy(subtree_text(self.selected_node), "subtree")
+
+    def action_copy_packet_hex(self) -> None:
+        if self.selected_packet is not None:
+            self._copy(self.selected_packet.data.hex(), "packet bytes as hex")
+
+    def _copy(self, text: str, what: str) -> None:
+        """Put `text` on the system clipboard (OSC 52) and say so."""
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {what} ({len(text)} characters)", markup=False, timeout=2)
+
+    def action_next_byte_source(self) -> None:
+        packet = self.selected_packet
+        if packet is not None and len(packet.data_sources) > 1:
+            hex_pane = self.hex_pane
+            hex_pane.show_source((hex_pane.source + 1) % len(packet.data_sources))
+
+    def action_open_start(self) -> None:
+        if not isinstance(self.screen, StartScreen):
+            self.push_screen(StartScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The built-in commands plus every registered action, so the palette reaches everything."""
+        yield from super().get_system_commands(screen)
+        for spec in ALL_ACTIONS:
+            if spec.in_palette:
+                yield SystemCommand(spec.description, f"keys: {shown_keys(spec.keys)}",
+                                    partial(self.run_action, spec.action))
+
+    def on_unmount(self) -> None:
+        if self.capture is not None:
+            self.capture.close()
+

@@ -1,0 +1,269 @@
+"""The packet list: a virtualized line-API view of the displayed packets, one dissected row at a time."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.events import Click, Resize
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui_sniffer import Capture
+from tui_sniffer.ui.coloring import COLOR_RULES, color_rule
+from tui_sniffer.ui.text_safety import printable
+from tui_sniffer.ui.time_format import TimeFormat, format_time
+
+_GG_SECONDS = 1.0
+
+
+@dataclass(slots=True)
+class PacketRow:
+    """The column texts of one packet (all but Time, which depends on the format) and its colour rule."""
+
+    number: int
+    source: str
+    destination: str
+    protocol: str
+    length: str
+    info: str
+    rule: str | None
+
+
+def packet_row(capture: Capture, number: int) -> PacketRow:
+    """Dissect packet `number` and keep only what its list row shows."""
+    packet = capture.dissect(number)
+    summary = packet.summary
+    row = number - 1
+    rule = color_rule(summary.protocol, int(capture.index.column("ip_proto")[row]),
+                      int(capture.index.column("tcp_flags")[row]), packet.malformed)
+    return PacketRow(number, printable(summary.source), printable(summary.destination),
+                     printable(summary.protocol), str(summary.length), printable(summary.info), rule)
+
+
+def fit(text: str, width: int, right: bool = False) -> str:
+    """`text` padded or cut (with an ellipsis) to exactly `width` cells."""
+    if width <= 0:
+        return ""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    padding = " " * (width - cell_len(text))
+    return padding + text if right else text + padding
+
+
+class PacketList(ScrollView, can_focus=True):
+    """Packet rows rendered on demand by `render_line`, with a fixed header line and a cursor row."""
+
+    COMPONENT_CLASSES = {"packet-list--header", "packet-list--cursor", "packet-list--row",
+                         *(f"packet-list--{rule}" for rule in COLOR_RULES)}
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Next packet", show=False),
+        Binding("k,up", "cursor_up", "Previous packet", show=False),
+        Binding("g", "top_after_second_g", "First packet (gg)", show=False),
+        Binding("home", "top", "First packet", show=False),
+        Binding("G,end", "bottom", "Last packet", show=False),
+        Binding("ctrl+d", "half_page_down", "Half page down", show=False),
+        Binding("ctrl+u", "half_page_up", "Half page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+    ]
+
+    @dataclass
+    class PacketSelected(Message):
+        """The cursor moved to packet `number`."""
+
+        number: int
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.capture: Capture | None = None
+        self.displayed_packet_numbers = np.zeros(0, dtype=np.int64)
+        self.cursor_row = 0
+        self.time_format = TimeFormat.RELATIVE
+        self._rows: LRUCache[int, PacketRow] = LRUCache(4096)
+        self._strips: LRUCache[tuple[int, bool], Strip] = LRUCache(1024)
+        self._first_g_at = 0.0
+
+    @property
+    def selected_number(self) -> int | None:
+        """The frame number under the cursor, or None while nothing is displayed."""
+        if not len(self.displayed_packet_numbers):
+            return None
+        return int(self.displayed_packet_numbers[self.cursor_row])
+
+    @property
+    def visible_rows(self) -> int:
+        """How many packet rows fit under the header."""
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def set_capture(self, capture: Capture | None) -> None:
+        """Show another capture (its view starts empty; `set_view` fills it)."""
+        self.capture = capture
+        self._rows.clear()
+        self.cursor_row = 0
+        self.set_view(np.zeros(0, dtype=np.int64))
+
+    def set_view(self, displayed_packet_numbers: np.ndarray) -> None:
+        """Display these frame numbers (ascending), keeping the cursor on the same packet if shown."""
+        previous = self.selected_number
+        self.displayed_packet_numbers = displayed_packet_numbers
+        count = len(displayed_packet_numbers)
+        if previous is not None and count:
+            row = int(np.searchsorted(displayed_packet_numbers, previous))
+            self.cursor_row = min(row, count - 1)
+        else:
+            self.cursor_row = 0
+        self.virtual_size = Size(self.scrollable_content_region.width, count + 1)
+        self.clear_rendered_rows()
+        if count and self.selected_number != previous:
+            self.post_message(self.PacketSelected(self.selected_number))
+
+    def clear_rendered_rows(self) -> None:
+        """Forget rendered rows (after a resize, theme, time format or view change) and repaint."""
+        self._strips.clear()
+        self.refresh()
+
+    def move_cursor(self, row: int) -> None:
+        """Put the cursor on view row `row` (clamped), scroll it into sight, announce the packet."""
+        count = len(self.displayed_packet_numbers)
+        if not count:
+            return
+        row = max(0, min(row, count - 1))
+        changed = row != self.cursor_row
+        self.cursor_row = row
+        if row < self.scroll_y:
+            self.scroll_to(y=row, animate=False)
+        elif row >= self.scroll_y + self.visible_rows:
+            self.scroll_to(y=row - self.visible_rows + 1, animate=False)
+        self.refresh()
+        if changed:
+            self.post_message(self.PacketSelected(self.selected_number))
+
+    def go_to_number(self, number: int) -> bool:
+        """Move the cursor to frame `number` if it is displayed; whether it was."""
+        numbers = self.displayed_packet_numbers
+        row = int(np.searchsorted(numbers, number))
+        if row >= len(numbers) or numbers[row] != number:
+            return False
+        self.move_cursor(row)
+        return True
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor_row + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor_row - 1)
+
+    def action_top(self) -> None:
+        self.move_cursor(0)
+
+    def action_top_after_second_g(self) -> None:
+        """`gg`: the second `g` within a second goes to the first packet."""
+        now = time.monotonic()
+        if now - self._first_g_at <= _GG_SECONDS:
+            self._first_g_at = 0.0
+            self.move_cursor(0)
+        else:
+            self._first_g_at = now
+
+    def action_bottom(self) -> None:
+        self.move_cursor(len(self.displayed_packet_numbers) - 1)
+
+    def action_half_page_down(self) -> None:
+        self._page(self.visible_rows // 2 or 1)
+
+    def action_half_page_up(self) -> None:
+        self._page(-(self.visible_rows // 2 or 1))
+
+    def action_page_down(self) -> None:
+        self._page(self.visible_rows)
+
+    def action_page_up(self) -> None:
+        self._page(-self.visible_rows)
+
+    def _page(self, rows: int) -> None:
+        """Move cursor and window together by `rows`, like a pager."""
+        self.scroll_to(y=self.scroll_y + rows, animate=False)
+        self.move_cursor(self.cursor_row + rows)
+
+    def on_click(self, event: Click) -> None:
+        """Clicking a row selects its packet."""
+        line = event.get_content_offset(self)
+        if line is not None and line.y >= 1:
+            self.move_cursor(int(self.scroll_y) + line.y - 1)
+
+    def on_resize(self, event: Resize) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width,
+                                 len(self.displayed_packet_numbers) + 1)
+        self.clear_rendered_rows()
+
+    def on_focus(self) -> None:
+        self.clear_rendered_rows()
+
+    def on_blur(self) -> None:
+        self.clear_rendered_rows()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def _column_widths(self, width: int) -> list[int]:
+        """Widths of No., Time, Source, Destination, Protocol, Length, Info for a `width`-cell line."""
+        last_number = int(self.displayed_packet_numbers[-1]) if len(self.displayed_packet_numbers) else 0
+        number_width = max(len(str(last_number)), 3)
+        time_width = self.time_format.column_width
+        fixed = number_width + time_width + 8 + 6 + 6
+        address_width = max(9, min(22, (width - fixed) // 5))
+        info_width = max(width - fixed - 2 * address_width - 1, 1)
+        return [number_width, time_width, address_width, address_width, 8, 6, info_width]
+
+    def _line(self, cells: list[str], style: Style, width: int) -> Strip:
+        """One line of padded cells separated by single spaces, exactly `width` cells."""
+        widths = self._column_widths(width)
+        texts = [fit(cell, cell_width, right=index in (0, 5))
+                 for index, (cell, cell_width) in enumerate(zip(cells, widths))]
+        line = fit(" ".join(texts), width)
+        return Strip([Segment(line, style)], width)
+
+    def render_line(self, y: int) -> Strip:
+        """Line `y` of the viewport: the header, or the row of the packet scrolled there."""
+        width = self.scrollable_content_region.width
+        if y == 0:
+            header = ["No.", "Time", "Source", "Destination", "Protocol", "Length", "Info"]
+            return self._line(header, self.get_component_rich_style("packet-list--header"), width)
+        row = int(self.scroll_y) + y - 1
+        if self.capture is None or row >= len(self.displayed_packet_numbers):
+            return Strip.blank(width, self.rich_style)
+        number = int(self.displayed_packet_numbers[row])
+        is_cursor = row == self.cursor_row
+        key = (number, is_cursor)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._render_row(row, number, is_cursor, width)
+            self._strips[key] = strip
+        return strip
+
+    def _render_row(self, row: int, number: int, is_cursor: bool, width: int) -> Strip:
+        """Render one packet row (dissecting it unless its columns are cached)."""
+        assert self.capture is not None
+        packet = self._rows.get(number)
+        if packet is None:
+            packet = packet_row(self.capture, number)
+            self._rows[number] = packet
+        timestamps = self.capture.index.column("timestamp_ns")
+        previous = int(self.displayed_packet_numbers[row - 1]) if row else number
+        time_text = format_time(self.time_format, int(timestamps[number - 1]), int(timestamps[0]),
+                                int(timestamps[previous - 1]))
+        style = self.get_component_rich_style(f"packet-list--{packet.rule or 'row'}")
+        if is_cursor:
+            style = style + self.get_component_rich_style("packet-list--cursor")
+        cells = [str(number), time_text, packet.source, packet.destination, packet.protocol,
+                 packet.length, packet.info]
+        return self._line(cells, style, width)
