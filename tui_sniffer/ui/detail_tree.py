@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import time
-from typing import Iterator
-
 from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode as WidgetNode
@@ -26,14 +24,14 @@ def visible_children(node: TreeNode) -> list[TreeNode]:
 
 
 def deepest_node_at(packet: DissectedPacket, source: int, offset: int) -> TreeNode | None:
-    """The most specific visible node covering byte `offset` of data source `source`."""
+    """The most specific visible node covering byte `offset` of `source` (ties: the later one)."""
     best: tuple[int, int, TreeNode] | None = None
 
     def visit(node: TreeNode, depth: int) -> None:
         nonlocal best
         if node.length and node.source == source and node.offset <= offset < node.offset + node.length:
             candidate = (node.length, -depth, node)
-            if best is None or candidate[:2] < best[:2]:
+            if best is None or candidate[:2] <= best[:2]:
                 best = candidate
         for child in visible_children(node):
             visit(child, depth + 1)
@@ -69,6 +67,7 @@ class DetailTree(Tree[TreeNode]):
         self.auto_expand = True
         self.packet: DissectedPacket | None = None
         self._expanded_paths: set[NodePath] = set()
+        self._expanding_everything = False
         self._widget_nodes: dict[int, WidgetNode[TreeNode]] = {}
         self._paths: dict[int, NodePath] = {}
         self._first_g_at = 0.0
@@ -86,7 +85,7 @@ class DetailTree(Tree[TreeNode]):
         self._add_children(self.root, [layer for layer in packet.tree if not layer.hidden], ())
         target = self._node_at_path(cursor_path) if cursor_path else None
         first_layer = self.root.children[0] if self.root.children else None
-        self.move_cursor(target or first_layer, animate=False)
+        self._move_cursor_after_layout(target or first_layer)
 
     def _add_children(self, parent: WidgetNode[TreeNode], nodes: list[TreeNode], path: NodePath) -> None:
         """Add `nodes` under `parent`, recursively, expanding remembered paths."""
@@ -96,8 +95,9 @@ class DetailTree(Tree[TreeNode]):
             seen[key] = seen.get(key, -1) + 1
             node_path = path + ((key, seen[key]),)
             children = visible_children(node)
+            expand = self._expanding_everything or node_path in self._expanded_paths
             widget_node = parent.add(safe_text(node.text), data=node, allow_expand=bool(children),
-                                     expand=node_path in self._expanded_paths)
+                                     expand=expand and bool(children))
             self._widget_nodes[id(node)] = widget_node
             self._paths[id(node)] = node_path
             if children:
@@ -139,10 +139,16 @@ class DetailTree(Tree[TreeNode]):
         while parent is not None and not parent.is_root:
             parent.expand()
             parent = parent.parent
+        self._move_cursor_after_layout(widget_node)
+
+    def _move_cursor_after_layout(self, widget_node: WidgetNode[TreeNode] | None) -> None:
+        """Move the cursor once the tree's lines reflect the latest adds and expansions."""
+        self.get_node_at_line(0)  # reading a line rebuilds stale line numbers first
         self.move_cursor(widget_node, animate=False)
 
     def expand_everything(self) -> None:
-        """Expand every node of the packet (and remember it for the next packets)."""
+        """Expand every node of this packet and of the next ones, until `collapse_everything`."""
+        self._expanding_everything = True
         for widget_node in self.root.children:
             widget_node.expand_all()
 
@@ -151,12 +157,9 @@ class DetailTree(Tree[TreeNode]):
         for widget_node in self.root.children:
             widget_node.collapse_all()
         self._expanded_paths.clear()
+        self._expanding_everything = False
         if self.root.children:
-            self.move_cursor(self.root.children[0], animate=False)
-
-    def widget_nodes(self) -> Iterator[WidgetNode[TreeNode]]:
-        """Every widget node of the current packet, in tree order."""
-        return iter(self._widget_nodes.values())
+            self._move_cursor_after_layout(self.root.children[0])
 
     def action_top_after_second_g(self) -> None:
         """`gg`: the second `g` within a second goes to the first line."""

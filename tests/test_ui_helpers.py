@@ -1,0 +1,128 @@
+"""Table-driven tests of the UI's pure helpers: text safety, time formats, colouring, fitting, recents."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui_sniffer import open_capture
+from tui_sniffer.ui.coloring import color_rule
+from tui_sniffer.ui.detail_tree import deepest_node_at, subtree_text
+from tui_sniffer.ui.hex_pane import bytes_per_line_for
+from tui_sniffer.ui.packet_list import fit
+from tui_sniffer.ui.recent_files import load_recent_files, remember_file
+from tui_sniffer.ui.text_safety import ascii_cell, printable, safe_text
+from tui_sniffer.ui.time_format import TimeFormat, format_time
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "http_get_post.pcap"
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("plain", "plain"),
+    ("\x1b[2J", "\\x1b[2J"),
+    ("\x1b]0;title\x07", "\\x1b]0;title\\x07"),
+    ("a\x9bb", "a\\x9bb"),
+    ("bidi\u202eevil", "bidi\\u202eevil"),
+    ("bad utf8 \udcff", "bad utf8 \\udcff"),
+    ("tab\tnew\nline", "tab\\x09new\\x0aline"),
+    ("[bold red]x[/]", "[bold red]x[/]"),
+])
+def test_printable_spells_out_unsafe_characters(raw: str, shown: str) -> None:
+    assert printable(raw) == shown
+
+
+def test_safe_text_never_parses_markup() -> None:
+    text = safe_text("[bold red]x[/] [link=http://evil]y[/link]")
+    assert text.plain == "[bold red]x[/] [link=http://evil]y[/link]"
+    assert not text.spans
+
+
+@pytest.mark.parametrize("byte, cell", [(0x41, "A"), (0x20, " "), (0x1B, "·"), (0x7F, "·"), (0xFF, "·")])
+def test_ascii_cell(byte: int, cell: str) -> None:
+    assert ascii_cell(byte) == cell
+
+
+@pytest.mark.parametrize("time_format, expected", [
+    (TimeFormat.RELATIVE, "1.500000"),
+    (TimeFormat.DELTA, "0.250000"),
+    (TimeFormat.EPOCH, "1700000001.500000"),
+])
+def test_format_time(time_format: TimeFormat, expected: str) -> None:
+    first, previous, this = 1_700_000_000_000_000_000, 1_700_000_001_250_000_000, 1_700_000_001_500_000_000
+    assert format_time(time_format, this, first, previous) == expected
+
+
+def test_absolute_time_is_time_of_day_with_microseconds() -> None:
+    text = format_time(TimeFormat.ABSOLUTE, 1_700_000_001_500_123_000, 0, 0)
+    assert len(text) == 15 and text[2] == ":" and text.endswith(".500123")
+
+
+def test_time_formats_cycle_through_all() -> None:
+    seen = [TimeFormat.RELATIVE]
+    for _ in range(4):
+        seen.append(seen[-1].next())
+    assert seen[-1] is TimeFormat.RELATIVE and set(seen) == set(TimeFormat)
+
+
+@pytest.mark.parametrize("protocol, ip_proto, tcp_flags, malformed, rule", [
+    ("TCP", 6, 0x010, False, "tcp"),
+    ("TCP", 6, 0x002, False, "syn-fin"),
+    ("TCP", 6, 0x011, False, "syn-fin"),
+    ("TCP", 6, 0x014, False, "rst"),
+    ("HTTP", 6, 0x018, False, "http"),
+    ("HTTP", 6, 0x004, False, "rst"),
+    ("DNS", 17, 0, False, "dns"),
+    ("UDP", 17, 0, False, "udp"),
+    ("ARP", 0, 0, False, "arp"),
+    ("ICMP", 1, 0, False, "icmp"),
+    ("TCP", 6, 0x010, True, "bad"),
+    ("LLC", 0, 0, False, None),
+])
+def test_color_rules_follow_wireshark_order(protocol: str, ip_proto: int, tcp_flags: int,
+                                            malformed: bool, rule: str | None) -> None:
+    assert color_rule(protocol, ip_proto, tcp_flags, malformed) == rule
+
+
+@pytest.mark.parametrize("text, width, right, expected", [
+    ("abc", 5, False, "abc  "),
+    ("abc", 5, True, "  abc"),
+    ("abcdef", 4, False, "abc…"),
+    ("abc", 0, False, ""),
+])
+def test_fit(text: str, width: int, right: bool, expected: str) -> None:
+    assert fit(text, width, right) == expected
+
+
+@pytest.mark.parametrize("width, per_line", [(120, 16), (74, 16), (73, 8), (40, 8)])
+def test_hex_line_width(width: int, per_line: int) -> None:
+    assert bytes_per_line_for(width) == per_line
+
+
+@pytest.mark.parametrize("offset, field_name", [
+    (0, "eth.dst.ig"), (12, "eth.type"), (23, "ip.proto"), (27, "ip.src"),
+    (35, "tcp.srcport"), (70, "data.data"),
+])
+def test_deepest_visible_node_at_byte(offset: int, field_name: str) -> None:
+    with open_capture(str(FIXTURE)) as capture:
+        packet = capture[4]
+        node = deepest_node_at(packet, 0, offset)
+    assert node is not None and node.field_name == field_name and not node.hidden
+
+
+def test_subtree_text_indents_visible_children_only() -> None:
+    with open_capture(str(FIXTURE)) as capture:
+        ethernet = capture[4].tree[1]
+    text = subtree_text(ethernet)
+    assert text.splitlines()[0].startswith("Ethernet II")
+    assert "    Destination: " in text and "        Address: " in text
+    assert "resolved" not in text
+
+
+def test_recent_files_newest_first_without_duplicates(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    first, second = tmp_path / "a.pcap", tmp_path / "b.pcap"
+    remember_file(str(first))
+    remember_file(str(second))
+    remember_file(str(first))
+    assert load_recent_files() == [str(first), str(second)]
+    assert (tmp_path / "tui-sniffer" / "recent.json").is_file()
