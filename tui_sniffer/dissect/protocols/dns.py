@@ -88,15 +88,15 @@ def dissect_message(dissection: Dissection, offset: int, end: int,
     data = dissection.data[:end]
     start = offset
     length_prefix = None
-    if dissection.transport == "tcp":
+    if dissection.transport == "tcp" and end - offset >= 2:
         length_prefix, = struct.unpack_from(">H", data, offset)
         offset += 2
     message = offset
+    node = dissection.add_layer(_PROTOCOL_NODES[name], title, start, end - start)
+    dissection.set_columns(column, "")
     identifier, flags, questions, answers, authorities, additionals = struct.unpack_from(">6H", data, message)
     is_response = bool(flags & 0x8000)
-    node = dissection.add_layer(_PROTOCOL_NODES[name], f"{title} ({'response' if is_response else 'query'})",
-                                start, end - start)
-    dissection.set_columns(column, "")
+    node.label = f"{title} ({'response' if is_response else 'query'})"
     if length_prefix is not None:
         node.add(LENGTH, length_prefix, start, 2)
     node.add(ID, identifier, message, 2)

@@ -53,7 +53,7 @@ SRV_NUMBERS = [register("dns.srv.priority", "Priority", FieldType.UINT16),
                register("dns.srv.weight", "Weight", FieldType.UINT16),
                register("dns.srv.port", "Port", FieldType.UINT16)]
 SRV_TARGET = register("dns.srv.target", "Target", FieldType.STRING)
-UDP_PAYLOAD_SIZE = register("dns.rr.udp_payload_size", "UDP payload size", FieldType.UINT16, Base.HEX)
+UDP_PAYLOAD_SIZE = register("dns.rr.udp_payload_size", "UDP payload size", FieldType.UINT16)
 EXT_RCODE = register("dns.resp.ext_rcode", "Higher bits in extended RCODE", FieldType.UINT8, Base.HEX)
 EDNS0_VERSION = register("dns.resp.edns0_version", "EDNS0 version", FieldType.UINT8)
 RESP_Z = register("dns.resp.z", "Z", FieldType.UINT16, Base.HEX)
@@ -207,7 +207,7 @@ def _add_rdata(entry: TreeNode, data: bytes, message: int, record_type: int, sta
 def _add_opt(entry: TreeNode, data: bytes, after_name: int, rdata: int, data_length: int) -> None:
     """The EDNS0 pseudo-record: payload size, extended RCODE, version, DO bit and options."""
     payload_size, extended_rcode, version, z_flags = struct.unpack_from(">HBBH", data, after_name + 2)
-    entry.add(UDP_PAYLOAD_SIZE, payload_size, after_name + 2, 2, label=f"UDP payload size: {payload_size}")
+    entry.add(UDP_PAYLOAD_SIZE, payload_size, after_name + 2, 2)
     entry.add(EXT_RCODE, extended_rcode, after_name + 4, 1)
     entry.add(EDNS0_VERSION, version, after_name + 5, 1)
     z_node = entry.add(RESP_Z, z_flags, after_name + 6, 2)
