@@ -146,7 +146,7 @@ class SnifferApp(App[None]):
 
     def _refresh_status(self) -> None:
         """Push the current facts to the status bar."""
-        self.status.packet_count = self.capture.indexed_count if self.capture else 0
+        self.status.packet_count = self.capture.indexed_count if self.capture is not None else 0
         self.status.displayed_count = len(self.displayed_packet_numbers)
         node = self.selected_node
         if node is not None and node.definition is not None:
