@@ -256,6 +256,34 @@ async def test_filter_bar_focuses_with_slash_and_escape_restores() -> None:
         assert bar.value == "" and isinstance(app.focused, PacketList)
 
 
+async def test_filter_bar_applies_a_valid_filter_and_rejects_an_invalid_one() -> None:
+    async with SnifferApp(str(FIXTURE)).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        bar = app.query_one("#filter-bar")
+        await pilot.press("slash", *"http")
+        assert bar.has_class("-valid")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert 0 < len(app.displayed_packet_numbers) < 24
+        assert all(app.capture.dissect(int(number)).summary.protocol == "HTTP"
+                   for number in app.displayed_packet_numbers)
+        assert f"Displayed: {len(app.displayed_packet_numbers)} (" in str(app.query_one("#status-bar").render())
+        assert app.selected_packet.number in app.displayed_packet_numbers
+        await pilot.press("slash", "ctrl+a", *"tcp.port ==")
+        assert bar.has_class("-invalid")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.focused is bar
+        assert any(note.title == "Invalid display filter" for note in app._notifications)
+        await pilot.press("escape")
+        assert bar.value == "http"
+        await pilot.press("slash", "ctrl+u", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(app.displayed_packet_numbers) == 24
+
+
 async def test_start_screen_opens_a_capture() -> None:
     async with SnifferApp(None).run_test(size=SIZE) as pilot:
         await pilot.pause()

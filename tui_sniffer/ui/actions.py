@@ -72,4 +72,4 @@ def app_bindings() -> list[Binding]:
 def shown_keys(keys: str) -> str:
     """Key names as a person types them (`question_mark` → `?`)."""
     names = {"question_mark": "?", "slash": "/", "plus": "+", "equals_sign": "=", "minus": "-"}
-    return " / ".join(names.get(key, key) for key in keys.split(",")) if keys else "palette"
+    return ", ".join(names.get(key, key) for key in keys.split(",")) if keys else "(palette)"

@@ -19,9 +19,11 @@ from tui_sniffer.dissect.tree import DissectedPacket, TreeNode
 from tui_sniffer.ui.actions import ALL_ACTIONS, app_bindings, shown_keys
 from tui_sniffer.ui.detail_tree import DetailTree, deepest_node_at, subtree_text
 from tui_sniffer.ui.dialogs import GoToScreen, HelpScreen
-from tui_sniffer.ui.filter_bar import FILTER_AVAILABLE, FilterBar
+from tui_sniffer.dissect.engine import dissect_frame
+from tui_sniffer.filter import CompiledFilter
+from tui_sniffer.ui.filter_bar import FilterBar
 from tui_sniffer.ui.hex_pane import HexPane
-from tui_sniffer.ui.messages import IndexingFinished, PacketsIndexed
+from tui_sniffer.ui.messages import FilterApplied, FilterProgressed, IndexingFinished, PacketsIndexed
 from tui_sniffer.ui.packet_list import PacketList
 from tui_sniffer.ui.recent_files import remember_file
 from tui_sniffer.ui.start_screen import StartScreen
@@ -51,6 +53,7 @@ class SnifferApp(App[None]):
         self.tree_share = 5
         self.selected_packet: DissectedPacket | None = None
         self.selected_node: TreeNode | None = None
+        self.applied_filter_text = ""
         self.status = StatusFacts()
 
     def compose(self) -> ComposeResult:
@@ -94,6 +97,9 @@ class SnifferApp(App[None]):
                         markup=False, timeout=10)
             return False
         self.capture = capture
+        self.applied_filter_text = ""
+        self.query_one(FilterBar).applied_text = ""
+        self.query_one(FilterBar).value = ""
         self.displayed_packet_numbers = np.zeros(0, dtype=np.int64)
         self.status = StatusFacts(file_name=Path(path).name, loading_progress=0.0,
                                   time_format_label=self.time_format.value)
@@ -135,8 +141,9 @@ class SnifferApp(App[None]):
         self._update_view()
 
     def _update_view(self) -> None:
-        """Display every indexed packet (the filter will narrow this view)."""
-        if self.capture is None:
+        """Display every indexed packet unless a filter chose the view."""
+        if self.capture is None or self.applied_filter_text:
+            self._refresh_status()
             return
         count = self.capture.indexed_count
         if count != len(self.displayed_packet_numbers):
@@ -191,9 +198,47 @@ class SnifferApp(App[None]):
             self.pop_screen()
 
     def on_filter_bar_filter_requested(self, message: FilterBar.FilterRequested) -> None:
-        if not FILTER_AVAILABLE:
-            self.notify("Display filters are not available yet.", markup=False)
         self.packet_list.focus()
+        if self.capture is None:
+            return
+        if message.compiled.is_empty:
+            self.workers.cancel_group(self, "filter")
+            self.applied_filter_text = ""
+            self.status.activity = ""
+            self.displayed_packet_numbers = np.zeros(0, dtype=np.int64)
+            self._update_view()
+            return
+        self.filter_packets(self.capture, message.compiled, self.capture.indexed_count)
+
+    @work(thread=True, exclusive=True, group="filter")
+    def filter_packets(self, capture: Capture, compiled: CompiledFilter, count: int) -> None:
+        """Test packets 1..`count` against the filter, dissecting each (uncached, so thread-safe)."""
+        worker = get_current_worker()
+        matching: list[int] = []
+        last_post = time.monotonic()
+        for number in range(1, count + 1):
+            if worker.is_cancelled:
+                return
+            packet = dissect_frame(capture.frame_info(number), capture.packet_bytes(number))
+            if compiled.matches(packet):
+                matching.append(number)
+            if time.monotonic() - last_post >= _POST_INTERVAL_SECONDS:
+                self.post_message(FilterProgressed(number / count))
+                last_post = time.monotonic()
+        self.post_message(FilterApplied(compiled.text, np.array(matching, dtype=np.int64)))
+
+    def on_filter_progressed(self, message: FilterProgressed) -> None:
+        self.status.activity = f"Filtering {message.progress * 100:.0f}%…"
+        self._refresh_status()
+
+    def on_filter_applied(self, message: FilterApplied) -> None:
+        self.applied_filter_text = message.text
+        self.status.activity = ""
+        self.displayed_packet_numbers = message.displayed_packet_numbers
+        self.packet_list.set_view(self.displayed_packet_numbers)
+        if not len(self.displayed_packet_numbers):
+            self._show_packet(None)
+        self._refresh_status()
 
     def on_filter_bar_editing_left(self, message: FilterBar.EditingLeft) -> None:
         self.packet_list.focus()

@@ -1,8 +1,9 @@
-"""Messages the indexing worker posts to the app (which owns all state)."""
+"""Messages the indexing and filter workers post to the app (which owns all state)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from textual.message import Message
 
 from tui_sniffer import CaptureError
@@ -22,3 +23,18 @@ class IndexingFinished(Message):
 
     indexed_count: int
     error: CaptureError | None
+
+
+@dataclass
+class FilterProgressed(Message):
+    """The filter worker has tested `progress` (0–1) of the packets."""
+
+    progress: float
+
+
+@dataclass
+class FilterApplied(Message):
+    """The filter `text` matched `displayed_packet_numbers` (ascending frame numbers)."""
+
+    text: str
+    displayed_packet_numbers: np.ndarray

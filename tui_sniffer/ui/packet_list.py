@@ -22,6 +22,7 @@ from tui_sniffer.ui.text_safety import printable
 from tui_sniffer.ui.time_format import TimeFormat, format_time
 
 _GG_SECONDS = 1.0
+_NARROWEST_ADDRESS, _WIDEST_ADDRESS = 11, 24
 
 
 @dataclass(slots=True)
@@ -90,6 +91,7 @@ class PacketList(ScrollView, can_focus=True):
         self._rows: LRUCache[int, PacketRow] = LRUCache(4096)
         self._strips: LRUCache[tuple[int, bool], Strip] = LRUCache(1024)
         self._first_g_at = 0.0
+        self._address_width = _NARROWEST_ADDRESS
 
     @property
     def selected_number(self) -> int | None:
@@ -107,6 +109,7 @@ class PacketList(ScrollView, can_focus=True):
         """Show another capture (its view starts empty; `set_view` fills it)."""
         self.capture = capture
         self._rows.clear()
+        self._address_width = _NARROWEST_ADDRESS
         self.cursor_row = 0
         self.set_view(np.zeros(0, dtype=np.int64))
 
@@ -220,7 +223,7 @@ class PacketList(ScrollView, can_focus=True):
         number_width = max(len(str(last_number)), 3)
         time_width = self.time_format.column_width
         fixed = number_width + time_width + 8 + 6 + 6
-        address_width = max(9, min(22, (width - fixed) // 5))
+        address_width = max(_NARROWEST_ADDRESS, min(self._address_width, (width - fixed) // 4))
         info_width = max(width - fixed - 2 * address_width - 1, 1)
         return [number_width, time_width, address_width, address_width, 8, 6, info_width]
 
@@ -250,6 +253,13 @@ class PacketList(ScrollView, can_focus=True):
             self._strips[key] = strip
         return strip
 
+    def _widen_addresses(self, needed: int) -> None:
+        """Grow the address columns (never shrink, so rows do not jitter) to fit a new row."""
+        needed = min(needed, _WIDEST_ADDRESS)
+        if needed > self._address_width:
+            self._address_width = needed
+            self.call_later(self.clear_rendered_rows)
+
     def _render_row(self, row: int, number: int, is_cursor: bool, width: int) -> Strip:
         """Render one packet row (dissecting it unless its columns are cached)."""
         assert self.capture is not None
@@ -257,6 +267,7 @@ class PacketList(ScrollView, can_focus=True):
         if packet is None:
             packet = packet_row(self.capture, number)
             self._rows[number] = packet
+            self._widen_addresses(max(cell_len(packet.source), cell_len(packet.destination)))
         timestamps = self.capture.index.column("timestamp_ns")
         previous = int(self.displayed_packet_numbers[row - 1]) if row else number
         time_text = format_time(self.time_format, int(timestamps[number - 1]), int(timestamps[0]),

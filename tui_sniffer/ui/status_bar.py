@@ -18,6 +18,7 @@ class StatusFacts:
     displayed_count: int = 0
     loading_progress: float | None = None
     problem: str = ""
+    activity: str = ""
     field_text: str = ""
     time_format_label: str = ""
 
@@ -31,6 +32,8 @@ def status_text(facts: StatusFacts) -> Text:
              f"Displayed: {facts.displayed_count} ({shown:.1f}%)"]
     if facts.loading_progress is not None:
         parts.append(f"Loading {facts.loading_progress * 100:.0f}%…")
+    if facts.activity:
+        parts.append(facts.activity)
     line = Text(" · ".join(parts))
     if facts.problem:
         line.append(" · ")
