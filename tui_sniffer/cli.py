@@ -124,10 +124,10 @@ def _selected_packets(capture: Capture, frames: list[tuple[int, int]]) -> Iterat
         return
     for first, last in frames:
         for number in range(first, last + 1):
-            while number > capture.indexed_count and not capture.complete:
-                capture.index_more()
-            if number <= capture.indexed_count:
-                yield capture.dissect(number)
+            try:
+                yield capture[number]
+            except IndexError:
+                return
 
 
 def _print_capture(options: argparse.Namespace) -> int:

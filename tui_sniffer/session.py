@@ -74,10 +74,14 @@ class Capture:
         self.index_all()
         return self.index.count
 
-    def __getitem__(self, number: int) -> DissectedPacket:
-        """Frame `number` (1-based), dissected."""
+    def _index_through(self, number: int) -> None:
+        """Index until frame `number` is known or the file ends."""
         while number > self.index.count and not self.complete:
             self.index_more()
+
+    def __getitem__(self, number: int) -> DissectedPacket:
+        """Frame `number` (1-based), dissected."""
+        self._index_through(number)
         if not 1 <= number <= self.index.count:
             raise IndexError(f"frame {number} is not in this capture ({self.index.count} frames)")
         return self.dissect(number)
@@ -86,8 +90,7 @@ class Capture:
         """Every frame in order, indexing as it goes."""
         number = 1
         while True:
-            while number > self.index.count and not self.complete:
-                self.index_more()
+            self._index_through(number)
             if number > self.index.count:
                 return
             yield self.dissect(number)
@@ -95,6 +98,9 @@ class Capture:
 
     def packet_bytes(self, number: int) -> bytes:
         """The captured bytes of frame `number`."""
+        self._index_through(number)
+        if not 1 <= number <= self.index.count:
+            raise IndexError(f"frame {number} is not in this capture ({self.index.count} frames)")
         return self._read_row(number - 1)
 
     def _read_row(self, row: int) -> bytes:

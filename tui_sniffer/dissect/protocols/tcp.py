@@ -157,6 +157,7 @@ def dissect_tcp(dissection: Dissection, layer: TCP, offset: int) -> int | None:
     dissection.set_columns("TCP", info)
     payload_start = offset + header_length
     if segment_length > 0:
+        node.length = dissection.payload_end - offset
         payload = data[payload_start:dissection.payload_end]
         node.add(PAYLOAD, payload, payload_start, segment_length,
                  label=f"TCP payload ({segment_length} byte{'s' if segment_length != 1 else ''})")

@@ -44,6 +44,7 @@ def dissect_udp(dissection: Dissection, layer: UDP, offset: int) -> int | None:
     dissection.source_port, dissection.destination_port = source_port, destination_port
     dissection.set_columns("UDP", f"{source_port} \u2192 {destination_port} Len={payload_length}")
     if payload_length > 0:
+        node.length = end - offset
         node.add(PAYLOAD, dissection.data[offset + 8:end], offset + 8, payload_length,
                  label=f"UDP payload ({payload_length} byte{'s' if payload_length != 1 else ''})")
         dissection.dissect_payload(offset + 8, end)
