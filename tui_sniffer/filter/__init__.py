@@ -1,0 +1,1 @@
+"""Wireshark display filters: scanner, parser, semantic check and evaluators."""
