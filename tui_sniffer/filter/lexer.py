@@ -9,6 +9,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import Callable, Iterator
 
 from tui_sniffer.filter.errors import FilterError
 
@@ -104,26 +105,33 @@ _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "
                    "\\": "\\", "'": "'", '"': '"'}
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split a filter into tokens; raises FilterError where tshark's scanner fails."""
-    return _Scanner(text).run()
+def tokenize(text: str, resolve: Callable[[str], object] | None = None) -> Iterator[Token]:
+    """Tokens of a filter, scanned on demand so errors surface in tshark's order.
+
+    Raises FilterError where tshark's scanner fails; with `resolve`, a `.name` that is not a
+    field fails here too, as in tshark.
+    """
+    return _Scanner(text, resolve).run()
 
 
 class _Scanner:
     """A hand-written scanner with tshark's three modes: normal, slice ranges and layer numbers."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, resolve: Callable[[str], object] | None) -> None:
         self.text = text
+        self.resolve = resolve
         self.position = 0
         self.tokens: list[Token] = []
 
-    def run(self) -> list[Token]:
-        """Scan the whole text."""
+    def run(self) -> Iterator[Token]:
+        """Scan token by token (a slice's ranges come as one batch)."""
         while True:
             self._skip_whitespace()
             if self.position >= len(self.text):
-                return self.tokens
+                return
             self._scan_token()
+            yield from self.tokens
+            self.tokens.clear()
 
     def _skip_whitespace(self) -> None:
         while self.position < len(self.text) and self.text[self.position] in _WHITESPACE:
@@ -178,6 +186,10 @@ class _Scanner:
             return False
         longest = max(end for end, _ in candidates)
         kind = next(kind for end, kind in candidates if end == longest)
+        if kind is TokenKind.DOTTED_FIELD and self.resolve is not None \
+                and self.resolve(text[start + 1:longest]) is None:
+            raise FilterError(f'"{text[start + 1:longest]}" is not a valid protocol or protocol field.',
+                              start, longest)
         self._emit(kind, longest)
         return True
 

@@ -6,6 +6,8 @@ names the first token the grammar cannot take, as tshark's Lemon parser does.
 """
 from __future__ import annotations
 
+from typing import Callable, Iterator
+
 from tui_sniffer.filter.errors import FilterError
 from tui_sniffer.filter.lexer import COMPARISON_KINDS, Token, TokenKind, tokenize
 from tui_sniffer.filter.syntax import (Arithmetic, Call, CharConst, Comparison, DottedField, Layer,
@@ -18,23 +20,31 @@ _ADDITIVE = {TokenKind.PLUS: "+", TokenKind.MINUS: "-"}
 _MULTIPLICATIVE = {TokenKind.STAR: "*", TokenKind.SLASH: "/", TokenKind.PERCENT: "%"}
 
 
-def parse(text: str) -> Node | None:
-    """Parse a display filter; None for an empty (all-blank) filter. Raises FilterError."""
-    return _Parser(tokenize(text)).parse_sentence()
+def parse(text: str, resolve: Callable[[str], object] | None = None) -> Node | None:
+    """Parse a display filter; None for an empty (all-blank) filter. Raises FilterError.
+
+    With `resolve`, `.name` tokens are checked against the registry while scanning, as tshark does.
+    """
+    return _Parser(tokenize(text, resolve)).parse_sentence()
 
 
 class _Parser:
-    """Recursive descent over the token list, one method per grammar level."""
+    """Recursive descent pulling tokens one at a time, one method per grammar level."""
 
-    def __init__(self, tokens: list[Token]) -> None:
-        self.tokens = tokens
+    def __init__(self, tokens: Iterator[Token]) -> None:
+        self.source = tokens
+        self.tokens: list[Token] = []
         self.index = 0
 
     # -- token helpers -------------------------------------------------------------------------
 
-    def peek(self, ahead: int = 0) -> Token | None:
-        position = self.index + ahead
-        return self.tokens[position] if position < len(self.tokens) else None
+    def peek(self) -> Token | None:
+        while self.index >= len(self.tokens):
+            token = next(self.source, None)
+            if token is None:
+                return None
+            self.tokens.append(token)
+        return self.tokens[self.index]
 
     def at(self, *kinds: TokenKind) -> bool:
         token = self.peek()
@@ -57,7 +67,7 @@ class _Parser:
     # -- tests -----------------------------------------------------------------------------------
 
     def parse_sentence(self) -> Node | None:
-        if not self.tokens:
+        if self.peek() is None:
             return None
         node = self.parse_or()
         if self.peek() is not None:
