@@ -2,6 +2,7 @@
 
     compiled = compile_filter("tcp.port == 80 and ip.src == 10.0.0.0/8")
     compiled.matches(packet)                 # one DissectedPacket
+    verdict = evaluate_columns(compiled, store_columns)   # all packets at once, three-valued
 
 A bad filter raises FilterError with tshark's message and the span it points at; format_error
 prints it the way `tshark -Y` does.
@@ -14,12 +15,14 @@ from typing import Callable
 from tui_sniffer.dissect.fields import FieldDef, lookup
 from tui_sniffer.dissect.tree import DissectedPacket
 from tui_sniffer.filter import bound
+from tui_sniffer.filter.columns import ALIAS_COLUMNS, ColumnSource, ColumnVerdict, evaluate_columns
 from tui_sniffer.filter.errors import FilterError, format_error
 from tui_sniffer.filter.evaluate import compile_test
 from tui_sniffer.filter.parser import parse
 from tui_sniffer.filter.semantics import Checker
 
-__all__ = ["CompiledFilter", "FilterError", "compile_filter", "format_error"]
+__all__ = ["ALIAS_COLUMNS", "ColumnSource", "ColumnVerdict", "CompiledFilter", "FilterError",
+           "compile_filter", "evaluate_columns", "format_error"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -166,14 +166,21 @@ class _Evaluator:
             if arrays is None or occurrences is None:
                 return None
             return _Vector(arrays, occurrences == 1, occurrences == 0)
-        if isinstance(value, bound.ArithmeticOf) and value.operator in "&+-*" and value.ftype not in (
-                FieldType.UINT64, FieldType.FLOAT, FieldType.RELATIVE_TIME, FieldType.BYTES, FieldType.ETHER):
+        if isinstance(value, bound.ArithmeticOf) and value.ftype in _VECTOR_ARITHMETIC_TYPES:
             left, right = self.vector(value.left), self.vector(value.right)
             if left is None or right is None:
                 return None
-            operate = {"&": np.bitwise_and, "+": np.add, "-": np.subtract, "*": np.multiply}[value.operator]
-            arrays = [operate(_as_int64(a), _as_int64(b)) for a in left.arrays for b in right.arrays]
-            return _Vector(arrays, left.exact & right.exact, left.absent | right.absent)
+            absent = left.absent | right.absent
+            operate = _INTEGER_OPERATIONS[value.operator]
+            arrays = []
+            for dividend in map(_as_int64, left.arrays):
+                for divisor in map(_as_int64, right.arrays):
+                    if value.operator in "/%":
+                        by_zero = np.asarray(divisor) == 0
+                        absent = absent | np.broadcast_to(by_zero, (self.count,))
+                        divisor = np.where(by_zero, 1, divisor)
+                    arrays.append(operate(dividend, divisor))
+            return _Vector(arrays, left.exact & right.exact, absent)
         return None
 
     def field_arrays(self, definition: FieldDef) -> list | None:
@@ -219,6 +226,19 @@ class _Evaluator:
             if occurrences is not None:
                 return occurrences == 0
         return np.zeros(self.count, bool)
+
+
+def _truncating_divide(a, b):
+    """C integer division (rounds toward zero), as Wireshark computes `/`."""
+    quotient = np.abs(a) // np.abs(b)
+    return np.where((np.asarray(a) < 0) != (np.asarray(b) < 0), -quotient, quotient)
+
+
+_INTEGER_OPERATIONS = {"&": np.bitwise_and, "+": np.add, "-": np.subtract, "*": np.multiply,
+                       "/": _truncating_divide, "%": np.fmod}
+_VECTOR_ARITHMETIC_TYPES = frozenset({FieldType.UINT8, FieldType.UINT16, FieldType.UINT24,
+                                      FieldType.UINT32, FieldType.INT32, FieldType.FRAMENUM,
+                                      FieldType.BOOLEAN})
 
 
 def _lowest_bit_shift(mask: int) -> int:
