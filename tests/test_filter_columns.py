@@ -146,6 +146,14 @@ def test_packets_with_repeated_fields_go_to_dissection():
     assert frames(verdict.maybe) == [4]
 
 
+def test_packets_the_store_cannot_judge_go_to_dissection():
+    """-1 occurrences: e.g. an IP fragment, which Wireshark may reassemble into a TCP segment."""
+    columns = PacketColumns(PACKETS, extra_occurrences={"tcp": {1: -1}, "tcp.srcport": {1: -1}})
+    for text in ["tcp", "tcp.port == 40001", "!tcp"]:
+        verdict = evaluate_columns(compile_test_filter(text), columns, resolve=resolve)
+        assert frames(verdict.maybe) == [2]
+
+
 def test_bit_fields_are_cut_from_their_parent_column():
     assert "tcp.flags.syn" not in COLUMN_FIELDS
     verdict = evaluate_columns(compile_test_filter("tcp.flags.syn == 1 and tcp.flags.ack == 0"),

@@ -234,6 +234,10 @@ EXPECTED_MATCHES = [
     ('not (tcp and ip)', [2, 3, 4, 5]),
     ('!tcp.port == 80', [2, 3, 4, 5]),
     ('abs(-tcp.srcport) == 1234', [1]),
+    ('frame[0] == ff', []),
+    ('frame[0] == 0xff', [1, 3, 5]),
+    ('frame[0:2] > ff', []),
+    ('frame contains fc', []),
 ]
 
 

@@ -163,6 +163,8 @@ SEMANTIC_ERRORS = [
     ("frame[a:b] == 1", '"a:b" is not a valid number.', (6, 9)),
     ("frame[ ] == 1", '" " is not a valid number.', (6, 7)),
     ("frame[-x] == 1", '"-x" is not a valid number.', (6, 8)),
+    ("frame[0:2] & ff == ff", "FT_PROTOCOL cannot &.", (13, 15)),
+    ("eth.src == ff", "eth.src and ff are not of compatible types.", (11, 13)),
 ]
 
 ACCEPTED = [

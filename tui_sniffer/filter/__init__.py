@@ -19,7 +19,7 @@ from tui_sniffer.filter.columns import ALIAS_COLUMNS, ColumnSource, ColumnVerdic
 from tui_sniffer.filter.errors import FilterError, format_error
 from tui_sniffer.filter.evaluate import compile_test
 from tui_sniffer.filter.parser import parse
-from tui_sniffer.filter.semantics import Checker
+from tui_sniffer.filter.semantics import Checker, with_wireshark_names
 
 __all__ = ["ALIAS_COLUMNS", "ColumnSource", "ColumnVerdict", "CompiledFilter", "FilterError",
            "compile_filter", "evaluate_columns", "format_error"]
@@ -49,6 +49,7 @@ def compile_filter(text: str, *, resolve: Callable[[str], FieldDef | None] = loo
 
     `resolve` maps a name to its registry entry; tests pass their own to stay off the global registry.
     """
+    resolve = with_wireshark_names(resolve)
     syntax_tree = parse(text, resolve)
     if syntax_tree is None:
         return CompiledFilter(text, None, (), lambda packet: True)

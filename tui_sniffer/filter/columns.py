@@ -42,8 +42,9 @@ class ColumnSource(Protocol):
         """The field's value in each packet (any value where absent), or None if not kept."""
 
     def occurrences(self, field_name: str) -> np.ndarray | None:
-        """How often the field or protocol occurs in each packet's tree (0, 1, or 2 for "two or
-        more", e.g. an ICMP error quoting an inner IP header), or None if the store cannot tell."""
+        """How often the field or protocol occurs in each packet's tree: 0, 1, 2 for "two or more"
+        (an ICMP error quoting an IP header, a tunnel), -1 for "cannot tell in this packet" (an IP
+        fragment Wireshark may reassemble); None if the store cannot tell for any packet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +104,8 @@ class _Evaluator:
             occurrences = self.occurrences(test.field)
             if occurrences is None:
                 return self.unknown()
-            present = occurrences > 0
-            return (present, ~present) if test.field.layers is None else (np.zeros(self.count, bool), ~present)
+            present, absent = occurrences > 0, occurrences == 0
+            return (present if test.field.layers is None else np.zeros(self.count, bool)), absent
         if isinstance(test, bound.Compare):
             return self.compare(test)
         if isinstance(test, bound.Membership):

@@ -100,6 +100,9 @@ _COLON_BYTES = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})+")
 _COLON_HEX = re.compile(r":[0-9A-Fa-f]+")
 _IPV6_CANDIDATE = re.compile(r"[0-9A-Fa-f:.]+")
 _IPV6_PREFIX = re.compile(r"/[0-9]{1,3}")
+_OCTAL_ESCAPE = re.compile(r"[0-7]{1,3}")
+_HEX_ESCAPE = re.compile(r"[0-9A-Fa-f]{1,2}")
+_UNICODE_ESCAPES = {"u": re.compile(r"[0-9A-Fa-f]{0,4}"), "U": re.compile(r"[0-9A-Fa-f]{0,8}")}
 _WHITESPACE = " \t\n\r"
 _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
                    "\\": "\\", "'": "'", '"': '"'}
@@ -294,7 +297,7 @@ def _decode_escape(text: str, cursor: int, raw: bool) -> tuple[int, bytes]:
     """Decode the escape sequence at `text[cursor] == '\\'`; returns (end, bytes)."""
     follower = text[cursor + 1]
     if follower in "01234567":
-        match = re.compile(r"[0-7]{1,3}").match(text, cursor + 1)
+        match = _OCTAL_ESCAPE.match(text, cursor + 1)
         assert match is not None
         if raw:
             return match.end(), text[cursor:match.end()].encode()
@@ -303,14 +306,14 @@ def _decode_escape(text: str, cursor: int, raw: bool) -> tuple[int, bytes]:
             raise FilterError(f"{text[cursor:match.end()]} is larger than 255.", cursor, match.end())
         return match.end(), bytes([number])
     if follower == "x":
-        match = re.compile(r"[0-9A-Fa-f]{1,2}").match(text, cursor + 2)
+        match = _HEX_ESCAPE.match(text, cursor + 2)
         if match:
             if raw:
                 return match.end(), text[cursor:match.end()].encode()
             return match.end(), bytes([int(match.group(), 16)])
     if follower in "uU":
         digits = 4 if follower == "u" else 8
-        match = re.compile(r"[0-9A-Fa-f]{0,%d}" % digits).match(text, cursor + 2)
+        match = _UNICODE_ESCAPES[follower].match(text, cursor + 2)
         assert match is not None
         spelling = text[cursor:match.end()]
         if raw:

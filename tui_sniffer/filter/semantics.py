@@ -37,6 +37,22 @@ _ARITHMETIC_TYPES = {
 _NEGATABLE = _INTEGER_FAMILY - {FieldType.BOOLEAN} | {FieldType.FLOAT, FieldType.RELATIVE_TIME}
 
 
+HEX_LOOKING_PROTOCOLS = frozenset({"aaf", "acf", "a11", "a21", "a615a", "adb", "bfd", "c1222", "c15",
+                                   "dc", "dcc", "e100", "e164", "e212", "fc", "fc00", "fefd", "ff"})
+"""Wireshark protocols whose names read as hex bytes: tshark takes `frame[0] == ff` to mean the
+`ff` protocol (never present here), not the byte 0xff, so we must resolve them the same way."""
+
+
+def with_wireshark_names(resolve: Resolver) -> Resolver:
+    """`resolve`, plus the hex-looking Wireshark protocol names we do not dissect (always absent)."""
+    def lookup(name: str) -> FieldDef | None:
+        found = resolve(name)
+        if found is None and name in HEX_LOOKING_PROTOCOLS:
+            return FieldDef(name, name, FieldType.PROTOCOL)
+        return found
+    return lookup
+
+
 def compatible(left: FieldType, right: FieldType) -> bool:
     """Whether two field types may be compared (Wireshark's `compatible_ftypes`)."""
     if left in _INTEGER_FAMILY:

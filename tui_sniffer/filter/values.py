@@ -115,13 +115,15 @@ def as_bytes(ftype: FieldType, value: object) -> bytes:
     raise TypeError(f"{ftype} values have no bytes")
 
 
+_STORAGE_WIDTHS = {FieldType.BOOLEAN: 1, FieldType.UINT8: 1, FieldType.UINT16: 2, FieldType.UINT24: 3,
+                   FieldType.UINT32: 4, FieldType.INT32: 4, FieldType.FRAMENUM: 4, FieldType.UINT64: 8,
+                   FieldType.FLOAT: 8, FieldType.ABSOLUTE_TIME: 8, FieldType.RELATIVE_TIME: 8}
+
+
 def value_length(ftype: FieldType, value: object) -> int:
     """What `len()` gives: the byte length of a value (integers count their storage width)."""
-    if ftype.is_integer or ftype is FieldType.BOOLEAN:
-        return {FieldType.UINT8: 1, FieldType.UINT16: 2, FieldType.UINT24: 3,
-                FieldType.UINT64: 8}.get(ftype, 4) if ftype is not FieldType.BOOLEAN else 1
-    if ftype in (FieldType.FLOAT, FieldType.ABSOLUTE_TIME, FieldType.RELATIVE_TIME):
-        return 8
+    if ftype in _STORAGE_WIDTHS:
+        return _STORAGE_WIDTHS[ftype]
     return len(as_bytes(ftype, value))
 
 
