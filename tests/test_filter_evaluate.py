@@ -238,6 +238,9 @@ EXPECTED_MATCHES = [
     ('frame[0] == 0xff', [1, 3, 5]),
     ('frame[0:2] > ff', []),
     ('frame contains fc', []),
+    ('ip.src == ${ip.src}', []),
+    ('ip.src != ${ip.src}', []),
+    ('frame.time_relative >= ${frame.time_relative} - 300', []),
 ]
 
 

@@ -6,7 +6,7 @@ import pytest
 from tui_sniffer.filter.errors import FilterError, format_error
 from tui_sniffer.filter.parser import parse
 from tui_sniffer.filter.syntax import (Arithmetic, Call, CharConst, Comparison, DottedField, Layer,
-                                       Logical, Negate, Not, Slice, String, Word)
+                                       Logical, Negate, Not, Reference, Slice, String, Word)
 
 
 def shape(node) -> str:
@@ -19,6 +19,8 @@ def shape(node) -> str:
         return node.text
     if isinstance(node, Layer):
         return f"{shape(node.target)}#{','.join(piece.text for piece in node.ranges)}"
+    if isinstance(node, Reference):
+        return f"${{{shape(node.target)}}}"
     if isinstance(node, Slice):
         return f"{shape(node.target)}[{','.join(piece.text for piece in node.ranges)}]"
     if isinstance(node, Call):
@@ -94,6 +96,9 @@ def shape(node) -> str:
     ("eth.dst == ff-ff-ff-ff-ff-ff", "(== eth.dst ff-ff-ff-ff-ff-ff)"),
     ("x == 'a'", "(== x 'a')"),
     ("frame.len in {60...80}", "(in frame.len {60...80})"),
+    ("ip.src == ${ip.src}", "(== ip.src ${ip.src})"),
+    ("frame.time_relative >= ${frame.time_relative} - 300",
+     "(>= frame.time_relative (- ${frame.time_relative} 300))"),
 ])
 def test_parse_shape(text, expected):
     assert shape(parse(text)) == expected

@@ -165,6 +165,9 @@ SEMANTIC_ERRORS = [
     ("frame[-x] == 1", '"-x" is not a valid number.', (6, 8)),
     ("frame[0:2] & ff == ff", "FT_PROTOCOL cannot &.", (13, 15)),
     ("eth.src == ff", "eth.src and ff are not of compatible types.", (11, 13)),
+    ("${ip.src}", "ip.src <FT_IPv4> is neither a field nor a protocol name.", (2, 8)),
+    ("ip.src == ${ip.sr}", "macro 'ip.sr' does not exist", None),
+    ("ip.src == ${tcp.port}", "ip.src and tcp.port <FT_UINT16> are not of compatible types.", (12, 20)),
 ]
 
 ACCEPTED = [

@@ -79,7 +79,19 @@ class Negation:
     ftype: FieldType
 
 
-Value = Union[FieldValues, Constant, SliceOf, AsBytes, FunctionCall, ArithmeticOf, Negation]
+@dataclass(frozen=True, slots=True, eq=False)
+class ReferenceValues:
+    """`${field}`: the field in the packet selected in the GUI; like tshark, we have none (no values)."""
+
+    definition: FieldDef
+
+    @property
+    def ftype(self) -> FieldType:
+        return self.definition.ftype
+
+
+Value = Union[FieldValues, Constant, SliceOf, AsBytes, FunctionCall, ArithmeticOf, Negation,
+              ReferenceValues]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

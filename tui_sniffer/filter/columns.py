@@ -161,6 +161,8 @@ class _Evaluator:
         """A value expression over all packets, or None when the columns cannot compute it."""
         if isinstance(value, bound.Constant):
             return _Vector(list(value.values), np.ones(self.count, bool), np.zeros(self.count, bool))
+        if isinstance(value, bound.ReferenceValues):
+            return _Vector([np.zeros(self.count)], np.ones(self.count, bool), np.ones(self.count, bool))
         if isinstance(value, bound.FieldValues) and value.layers is None:
             arrays = self.field_arrays(value.definition)
             occurrences = self.occurrences(value)

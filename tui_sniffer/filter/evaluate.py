@@ -123,6 +123,8 @@ def compile_value(value: bound.Value) -> ValueReader:
         return lambda packet: constants
     if isinstance(value, bound.FieldValues):
         return _field_reader(value)
+    if isinstance(value, bound.ReferenceValues):
+        return lambda packet: []
     if isinstance(value, bound.SliceOf):
         target, target_type, ranges = compile_value(value.target), value.target.ftype, value.ranges
         return lambda packet: [piece for piece in (cut(as_bytes(target_type, item), ranges)

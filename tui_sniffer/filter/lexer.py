@@ -26,6 +26,7 @@ class TokenKind(Enum):
     COMMA = ","
     DOTDOT = ".."
     HASH = "#"
+    DOLLAR = "$"
     RANGE = "range"            # the text between `[`/`,` and `,`/`]` of a slice or layer range
     LAYER_INDEX = "layer"      # the digits after `#`
     ANY_EQ = "=="
@@ -88,7 +89,7 @@ _PUNCTUATION = sorted([
     ("!", TokenKind.NOT), ("~", TokenKind.MATCHES), ("&", TokenKind.BITWISE_AND),
     ("+", TokenKind.PLUS), ("-", TokenKind.MINUS), ("*", TokenKind.STAR), ("/", TokenKind.SLASH),
     ("%", TokenKind.PERCENT), ("(", TokenKind.LPAREN), (")", TokenKind.RPAREN),
-    ("{", TokenKind.LBRACE), ("}", TokenKind.RBRACE), (",", TokenKind.COMMA),
+    ("{", TokenKind.LBRACE), ("}", TokenKind.RBRACE), (",", TokenKind.COMMA), ("$", TokenKind.DOLLAR),
 ], key=lambda pair: -len(pair[0]))
 
 _IDENTIFIER = r"[A-Za-z0-9_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_][A-Za-z0-9_-]*)*"

@@ -11,8 +11,8 @@ from typing import Callable, Iterator
 from tui_sniffer.filter.errors import FilterError
 from tui_sniffer.filter.lexer import COMPARISON_KINDS, Token, TokenKind, tokenize
 from tui_sniffer.filter.syntax import (Arithmetic, Call, CharConst, Comparison, DottedField, Layer,
-                                       Logical, Negate, Node, Not, Range, SetElement, Slice, String,
-                                       Word)
+                                       Logical, Negate, Node, Not, Range, Reference, SetElement, Slice,
+                                       String, Word)
 
 _RELATION_NAMES = {kind: kind.value for kind in COMPARISON_KINDS} | {
     TokenKind.CONTAINS: "contains", TokenKind.MATCHES: "matches"}
@@ -220,6 +220,13 @@ class _Parser:
             node = Word(token.text, token.start, token.end, is_literal=True)
         elif token.kind is TokenKind.DOTTED_FIELD:
             node = self.parse_layer(DottedField(token.text[1:], token.start, token.end))
+        elif token.kind is TokenKind.DOLLAR:
+            self.expect(TokenKind.LBRACE)
+            name = self.advance()
+            if name.kind not in (TokenKind.WORD, TokenKind.DOTTED_FIELD):
+                raise _unexpected(name)
+            target = self.parse_layer(Word(name.text, name.start, name.end))
+            node = Reference(target, token.start, self.expect(TokenKind.RBRACE).end)
         elif token.kind is TokenKind.WORD:
             if self.at(TokenKind.LPAREN):
                 node = self.parse_call(token)

@@ -13,7 +13,7 @@ from tui_sniffer.filter import bound, functions, regex
 from tui_sniffer.filter.errors import FilterError
 from tui_sniffer.filter.literals import TYPE_LABELS, convert_literal
 from tui_sniffer.filter.syntax import (Arithmetic, Call, CharConst, Comparison, DottedField, Layer,
-                                       Logical, Negate, Node, Not, Slice, String, Word)
+                                       Logical, Negate, Node, Not, Reference, Slice, String, Word)
 from tui_sniffer.filter.values import UNSIGNED_WRAP, parse_range
 
 Resolver = Callable[[str], "FieldDef | None"]
@@ -90,6 +90,9 @@ class Checker:
                 raise FilterError(f"{self.source(node)} is neither a field nor a protocol name.",
                                   node.start, node.end)
             return bound.Exists(field)
+        if isinstance(node, Reference):
+            text, start, end = self.describe(node)
+            raise FilterError(f"{text} is neither a field nor a protocol name.", start, end)
         if isinstance(node, Call):
             functions.require_known(node)
             raise FilterError("You cannot test whether a function is present.", node.start, node.name_end)
@@ -166,8 +169,23 @@ class Checker:
                            right: bound.Value) -> None:
         if isinstance(right, bound.Constant) or compatible(left.ftype, right.ftype):
             return
-        raise FilterError(f"{self.source(left_node)} and {self.source(right_node)} are not of "
-                          "compatible types.", right_node.start, right_node.end)
+        left_text = self.describe(left_node)[0]
+        right_text, start, end = self.describe(right_node)
+        raise FilterError(f"{left_text} and {right_text} are not of compatible types.", start, end)
+
+    def describe(self, node: Node) -> tuple[str, int, int]:
+        """How tshark names a node in messages, and the span it points at (`${f}`: `f <FT_…>`)."""
+        if isinstance(node, Reference):
+            definition = self.reference_definition(node)
+            return f"{self.source(node.target)} <{definition.ftype.value}>", node.target.start, node.target.end
+        return self.source(node), node.start, node.end
+
+    def reference_definition(self, node: Reference) -> FieldDef:
+        """The field `${name}` refers to; an unknown name is an undefined macro to tshark."""
+        field = self.field_of(node.target)
+        if field is None:
+            raise FilterError(f"macro '{self.source(node.target)}' does not exist")
+        return field.definition
 
     def unify(self, left_node: Node, right_node: Node, left: bound.Value,
               right: bound.Value) -> tuple[bound.Value, bound.Value]:
@@ -229,6 +247,8 @@ class Checker:
             return bound.Constant((convert_literal(node, ftype, definition, partial=partial),), ftype)
         if isinstance(node, Slice):
             return self.check_slice(node)
+        if isinstance(node, Reference):
+            return bound.ReferenceValues(self.reference_definition(node))
         if isinstance(node, Call):
             return functions.check_call(self, node, hint)
         if isinstance(node, Negate):

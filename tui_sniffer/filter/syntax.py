@@ -69,6 +69,15 @@ class Layer:
 
 
 @dataclass(frozen=True, slots=True)
+class Reference:
+    """`${field}`: the field's value in the packet selected in the GUI (none in tshark)."""
+
+    target: Node
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Slice:
     """`value[0:3]`: bytes of a field, protocol or string."""
 
@@ -155,5 +164,5 @@ class Logical:
     end: int
 
 
-Node = Union[Word, DottedField, String, CharConst, Layer, Slice, Call, Negate, Arithmetic,
+Node = Union[Word, DottedField, String, CharConst, Layer, Reference, Slice, Call, Negate, Arithmetic,
              Comparison, Not, Logical]
