@@ -146,12 +146,10 @@ class _Evaluator:
             per_value = []
             for value in left.arrays:
                 if high is None:
-                    hit = reduce(np.logical_or, [_compare("==", test.ftype, value, b) for b in low_vector.arrays])
+                    per_value.append(_against_any("==", test.ftype, value, low_vector.arrays))
                 else:
-                    above = reduce(np.logical_or, [_compare(">=", test.ftype, value, b) for b in low_vector.arrays])
-                    below = reduce(np.logical_or, [_compare("<=", test.ftype, value, b) for b in high_vector.arrays])
-                    hit = above & below
-                per_value.append(hit)
+                    per_value.append(_against_any(">=", test.ftype, value, low_vector.arrays)
+                                     & _against_any("<=", test.ftype, value, high_vector.arrays))
             matched = matched | reduce(combine, per_value)
         return self.decide(_Vector([], exact, left.absent), matched)
 
@@ -275,6 +273,11 @@ class _Ipv6Halves:
 
 _UFUNCS = {"==": np.equal, "!=": np.not_equal, ">": np.greater, ">=": np.greater_equal,
            "<": np.less, "<=": np.less_equal}
+
+
+def _against_any(relation: str, ftype: FieldType, values, bounds: list) -> np.ndarray:
+    """Where `values relation bound` holds for at least one of the bounds."""
+    return reduce(np.logical_or, [_compare(relation, ftype, values, bound_) for bound_ in bounds])
 
 
 def _compare(relation: str, ftype: FieldType, left, right) -> np.ndarray:
