@@ -21,7 +21,7 @@ def check_filter(text: str) -> CompiledFilter | FilterError:
 def describe_error(text: str, error: FilterError) -> str:
     """`message` plus the offending part of the filter, for the notification."""
     if error.has_position:
-        return f"{error.message} (at column {error.start + 1}: {text[error.start:error.end + 1]!r})"
+        return f"{error.message} (at column {error.start + 1}: {text[error.start:error.end]!r})"
     return error.message
 
 
