@@ -117,17 +117,16 @@ def _frame_selection(specifications: list[str]) -> list[tuple[int, int]]:
     return ranges
 
 
-def _selected_packets(capture: Capture, frames: list[tuple[int, int]]) -> Iterator[DissectedPacket]:
-    """The packets to print: all in order, or only the selected frame numbers."""
+def _selected_numbers(capture: Capture, frames: list[tuple[int, int]]) -> Iterator[int]:
+    """The frame numbers to print: all in order, or only the selected ones that exist."""
     if not frames:
-        yield from capture
+        yield from capture.frame_numbers()
         return
     for first, last in frames:
         for number in range(first, last + 1):
-            try:
-                yield capture[number]
-            except IndexError:
+            if not capture.has_frame(number):
                 return
+            yield number
 
 
 def _print_capture(options: argparse.Namespace) -> int:
@@ -149,9 +148,8 @@ def _print_capture(options: argparse.Namespace) -> int:
     with capture:
         if options.output_format == "json" and to_stdout:
             print("[")
-        for packet in _selected_packets(capture, _frame_selection(options.frames)):
-            if previous_displayed is not None or matcher is not None:
-                packet = capture.dissect(packet.number, previous_displayed)
+        for number in _selected_numbers(capture, _frame_selection(options.frames)):
+            packet = capture.dissect(number, previous_displayed)
             if matcher is not None and not matcher.matches(packet):
                 continue
             previous_displayed = packet.number

@@ -79,28 +79,39 @@ class Capture:
         while number > self.index.count and not self.complete:
             self.index_more()
 
+    def has_frame(self, number: int) -> bool:
+        """Whether frame `number` exists, indexing only as far as needed to know."""
+        self._index_through(number)
+        return 1 <= number <= self.index.count
+
+    def _require_frame(self, number: int) -> None:
+        """Raise IndexError unless frame `number` exists."""
+        if not self.has_frame(number):
+            raise IndexError(f"frame {number} is not in this capture ({self.index.count} frames)")
+
     def __getitem__(self, number: int) -> DissectedPacket:
         """Frame `number` (1-based), dissected."""
-        self._index_through(number)
-        if not 1 <= number <= self.index.count:
-            raise IndexError(f"frame {number} is not in this capture ({self.index.count} frames)")
+        self._require_frame(number)
         return self.dissect(number)
 
     def __iter__(self) -> Iterator[DissectedPacket]:
-        """Every frame in order, indexing as it goes."""
+        """Every frame in order, dissected, indexing as it goes."""
+        for number in self.frame_numbers():
+            yield self.dissect(number)
+
+    def frame_numbers(self) -> Iterator[int]:
+        """Every frame number in order, indexing as it goes (nothing is dissected)."""
         number = 1
         while True:
             self._index_through(number)
             if number > self.index.count:
                 return
-            yield self.dissect(number)
+            yield number
             number += 1
 
     def packet_bytes(self, number: int) -> bytes:
         """The captured bytes of frame `number`."""
-        self._index_through(number)
-        if not 1 <= number <= self.index.count:
-            raise IndexError(f"frame {number} is not in this capture ({self.index.count} frames)")
+        self._require_frame(number)
         return self._read_row(number - 1)
 
     def _read_row(self, row: int) -> bytes:
