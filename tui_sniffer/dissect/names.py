@@ -18,6 +18,9 @@ IP_PROTOCOLS = {
     112: "Virtual Router Redundancy Protocol", 132: "SCTP", 136: "UDPLite",
 }
 
+CHECKSUM_STATUS_NAMES = {0: "Bad", 1: "Good", 2: "Unverified"}
+"""Value names of every `*.checksum.status` field."""
+
 _WELL_KNOWN_MACS = {"ff:ff:ff:ff:ff:ff": "Broadcast"}
 
 

@@ -7,6 +7,7 @@ from scapy.layers.inet import ICMP, IP
 from scapy.packet import Packet
 
 from tui_sniffer.dissect.engine import Dissection, handles, walk_layers
+from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.fields import Base, FieldDef, FieldType, absolute_time_text, protocol, register
 from tui_sniffer.dissect.protocols.data import DATA, DATA_DATA, DATA_LEN
 from tui_sniffer.dissect.tree import TreeNode
@@ -37,7 +38,7 @@ TYPE = register("icmp.type", "Type", FieldType.UINT8, value_names=_TYPES)
 CODE = register("icmp.code", "Code", FieldType.UINT8)
 CHECKSUM = register("icmp.checksum", "Checksum", FieldType.UINT16, Base.HEX)
 CHECKSUM_STATUS = register("icmp.checksum.status", "Checksum Status", FieldType.UINT8,
-                           value_names={0: "Bad", 1: "Good", 2: "Unverified"})
+                           value_names=CHECKSUM_STATUS_NAMES)
 IDENT = register("icmp.ident", "Identifier (BE)", FieldType.UINT16, Base.DEC_HEX)
 IDENT_LE = register("icmp.ident_le", "Identifier (LE)", FieldType.UINT16, Base.DEC_HEX)
 SEQ = register("icmp.seq", "Sequence Number (BE)", FieldType.UINT16, Base.DEC_HEX)

@@ -8,6 +8,7 @@ import scapy.layers.inet6 as inet6
 from scapy.layers.inet6 import IPv6
 
 from tui_sniffer.dissect.engine import Dissection, handles
+from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
 from tui_sniffer.dissect.protocols.icmp import (add_checksum, add_nested_data, add_quoted_packet,
                                                 request_reply_suffix)
@@ -38,7 +39,7 @@ TYPE = register("icmpv6.type", "Type", FieldType.UINT8, value_names=_TYPES)
 CODE = register("icmpv6.code", "Code", FieldType.UINT8)
 CHECKSUM = register("icmpv6.checksum", "Checksum", FieldType.UINT16, Base.HEX)
 CHECKSUM_STATUS = register("icmpv6.checksum.status", "Checksum Status", FieldType.UINT8,
-                           value_names={0: "Bad", 1: "Good", 2: "Unverified"})
+                           value_names=CHECKSUM_STATUS_NAMES)
 RESERVED = register("icmpv6.reserved", "Reserved", FieldType.BYTES)
 MTU = register("icmpv6.mtu", "MTU", FieldType.UINT32)
 POINTER = register("icmpv6.pointer", "Pointer", FieldType.UINT32)

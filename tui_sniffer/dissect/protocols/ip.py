@@ -7,7 +7,7 @@ from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv
 
 from tui_sniffer.dissect.engine import Dissection, MalformedError, handles
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
-from tui_sniffer.dissect.names import IP_PROTOCOLS
+from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES, IP_PROTOCOLS
 from tui_sniffer.dissect.protocols.link import add_ethernet_padding
 from tui_sniffer.dissect.tree import TreeNode
 
@@ -22,7 +22,6 @@ _DSCP_SHORT = {0: "CS0", 8: "CS1", 10: "AF11", 12: "AF12", 14: "AF13", 16: "CS2"
 _ECN_NAMES = {0: "Not ECN-Capable Transport", 1: "ECN-Capable Transport codepoint '01'",
               2: "ECN-Capable Transport codepoint '10'", 3: "Congestion Experienced"}
 _ECN_SHORT = {0: "Not-ECT", 1: "ECT(1)", 2: "ECT(0)", 3: "CE"}
-_CHECKSUM_STATUS = {0: "Bad", 1: "Good", 2: "Unverified"}
 
 IP4 = protocol("ip", "Internet Protocol Version 4")
 IP_VERSION = register("ip.version", "Version", FieldType.UINT8, bitmask=0xF0)
@@ -43,7 +42,7 @@ IP_TTL = register("ip.ttl", "Time to Live", FieldType.UINT8)
 IP_PROTO = register("ip.proto", "Protocol", FieldType.UINT8, value_names=IP_PROTOCOLS)
 IP_CHECKSUM = register("ip.checksum", "Header Checksum", FieldType.UINT16, Base.HEX)
 IP_CHECKSUM_STATUS = register("ip.checksum.status", "Header checksum status", FieldType.UINT8,
-                              value_names=_CHECKSUM_STATUS)
+                              value_names=CHECKSUM_STATUS_NAMES)
 IP_SRC = register("ip.src", "Source Address", FieldType.IPV4)
 IP_DST = register("ip.dst", "Destination Address", FieldType.IPV4)
 IP_ADDR = register("ip.addr", "Source or Destination Address", FieldType.IPV4)

@@ -6,11 +6,11 @@ import struct
 from scapy.layers.inet import TCP
 
 from tui_sniffer.dissect.engine import Dissection, MalformedError, handles
+from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
 from tui_sniffer.dissect.frame import TcpFacts
 from tui_sniffer.dissect.tree import TreeNode
 
-_CHECKSUM_STATUS = {0: "Bad", 1: "Good", 2: "Unverified"}
 _OPTION_KINDS = {0: "End of Option List", 1: "No-Operation", 2: "Maximum Segment Size",
                  3: "Window Scale", 4: "SACK Permitted", 5: "SACK", 8: "Time Stamp Option",
                  28: "User Timeout", 30: "Multipath TCP", 34: "TCP Fast Open Cookie"}
@@ -54,7 +54,7 @@ WINDOW_SCALEFACTOR = register("tcp.window_size_scalefactor", "Window size scalin
                               "(-1 when unknown, -2 when no scaling is used)")
 CHECKSUM = register("tcp.checksum", "Checksum", FieldType.UINT16, Base.HEX)
 CHECKSUM_STATUS = register("tcp.checksum.status", "Checksum Status", FieldType.UINT8,
-                           value_names=_CHECKSUM_STATUS)
+                           value_names=CHECKSUM_STATUS_NAMES)
 URGENT_POINTER = register("tcp.urgent_pointer", "Urgent Pointer", FieldType.UINT16)
 OPTIONS = register("tcp.options", "TCP Options", FieldType.BYTES)
 OPTION_KIND = register("tcp.option_kind", "Kind", FieldType.UINT8, value_names=_OPTION_KINDS,

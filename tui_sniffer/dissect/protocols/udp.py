@@ -4,6 +4,7 @@ from __future__ import annotations
 from scapy.layers.inet import UDP
 
 from tui_sniffer.dissect.engine import Dissection, MalformedError, handles
+from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
 
 UDP_PROTOCOL = protocol("udp", "User Datagram Protocol")
@@ -13,7 +14,7 @@ PORT = register("udp.port", "Source or Destination Port", FieldType.UINT16)
 LENGTH = register("udp.length", "Length", FieldType.UINT16)
 CHECKSUM = register("udp.checksum", "Checksum", FieldType.UINT16, Base.HEX)
 CHECKSUM_STATUS = register("udp.checksum.status", "Checksum Status", FieldType.UINT8,
-                           value_names={0: "Bad", 1: "Good", 2: "Unverified"})
+                           value_names=CHECKSUM_STATUS_NAMES)
 STREAM = register("udp.stream", "Stream index", FieldType.UINT32)
 PAYLOAD = register("udp.payload", "Payload", FieldType.BYTES)
 
