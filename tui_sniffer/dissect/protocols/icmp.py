@@ -7,8 +7,8 @@ from scapy.layers.inet import ICMP, IP
 from scapy.packet import Packet
 
 from tui_sniffer.dissect.engine import Dissection, handles, walk_layers
-from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.fields import Base, FieldDef, FieldType, absolute_time_text, protocol, register
+from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.protocols.data import DATA, DATA_DATA, DATA_LEN
 from tui_sniffer.dissect.tree import TreeNode
 

@@ -8,8 +8,8 @@ import scapy.layers.inet6 as inet6
 from scapy.layers.inet6 import IPv6
 
 from tui_sniffer.dissect.engine import Dissection, handles
-from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
+from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.protocols.icmp import (add_checksum, add_nested_data, add_quoted_packet,
                                                 request_reply_suffix)
 from tui_sniffer.dissect.tree import TreeNode

@@ -6,8 +6,8 @@ import struct
 from scapy.layers.inet import TCP
 
 from tui_sniffer.dissect.engine import Dissection, MalformedError, handles
-from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
+from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.frame import TcpFacts
 from tui_sniffer.dissect.tree import TreeNode
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from scapy.layers.inet import UDP
 
 from tui_sniffer.dissect.engine import Dissection, MalformedError, handles
-from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
+from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 
 UDP_PROTOCOL = protocol("udp", "User Datagram Protocol")
 SRCPORT = register("udp.srcport", "Source Port", FieldType.UINT16)
