@@ -12,6 +12,7 @@ from tui_sniffer.capture.records import RawRecord
 from tui_sniffer.dissect.fields import all_fields
 from tui_sniffer.dissect.tree import DissectedPacket
 from tui_sniffer.export.json_tree import packet_json
+from tui_sniffer.export.terminal_text import printable_output, tshark_field_text
 from tui_sniffer.export.text import TIME_FORMATS, hex_dump_lines, summary_line, time_text, tree_lines
 from tui_sniffer.session import Capture, open_capture
 
@@ -62,8 +63,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _TerminalSafeOutput:
+    """Standard output on a terminal: packet text is written with control characters spelled out."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(printable_output(text))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `tui-sniffer` command; a closed pipe (`| head`) ends it quietly."""
+    """Entry point of the `tui-sniffer` command; a closed pipe (`| head`) ends it quietly.
+
+    On a terminal, payload bytes in printed text never reach it as escape sequences (tshark would
+    print them raw); piped output stays byte-for-byte what tshark prints.
+    """
+    if sys.stdout.isatty():
+        sys.stdout = _TerminalSafeOutput(sys.stdout)
     try:
         return _run(argv)
     except BrokenPipeError:
@@ -234,7 +254,7 @@ def _field_value(packet: DissectedPacket, name: str, field_options: dict[str, st
         values = values[-1:]
     elif occurrence.isdigit() and int(occurrence) > 0:
         values = values[int(occurrence) - 1:int(occurrence)]
-    text = field_options["aggregator"].join(values)
+    text = field_options["aggregator"].join(tshark_field_text(value) for value in values)
     quote = {"d": '"', "s": "'"}.get(field_options["quote"], "")
     return f"{quote}{text}{quote}" if quote else text
 

@@ -1,26 +1,11 @@
 """Make packet-derived text inert before it reaches the terminal: no escapes, no markup, no surrogates."""
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 
-# C0/C1 controls, DEL, zero-width and bidi controls, line/paragraph separators, BOM, and the lone
-# surrogates that `surrogateescape` decoding of invalid UTF-8 leaves behind.
-_UNSAFE_CHARACTERS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
-)
+from tui_sniffer.export.terminal_text import printable
 
-
-def _escape_character(match: re.Match[str]) -> str:
-    """The visible `\\xNN` / `\\uNNNN` spelling of one unsafe character."""
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def printable(text: str) -> str:
-    """`text` with every control or invisible character spelled out, so it cannot drive the terminal."""
-    return _UNSAFE_CHARACTERS.sub(_escape_character, text)
+__all__ = ["ascii_cell", "printable", "safe_text"]
 
 
 def safe_text(text: str, style: str = "") -> Text:
