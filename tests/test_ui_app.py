@@ -69,6 +69,22 @@ async def test_vim_keys_move_the_selection() -> None:
         assert app.selected_packet.number == 1
 
 
+async def test_rows_of_the_next_and_previous_screen_are_dissected_ahead() -> None:
+    async with SnifferApp(str(FIXTURES / "lossy_transfer.pcap")).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        packet_list = app.packet_list
+        height = packet_list.visible_rows
+        assert len(app.displayed_packet_numbers) > 3 * height
+        await pilot.press("pagedown", "pagedown")
+        for _ in range(10 * height):
+            if packet_list._uncached_neighbour() is None:
+                break
+            await pilot.pause()
+        top = int(packet_list.scroll_y)
+        around = app.displayed_packet_numbers[top - height:top + 2 * height]
+        assert all(int(number) in packet_list._rows for number in around)
+
+
 async def test_click_selects_a_row() -> None:
     async with SnifferApp(str(FIXTURE)).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)

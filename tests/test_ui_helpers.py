@@ -126,3 +126,27 @@ def test_recent_files_newest_first_without_duplicates(tmp_path: Path, monkeypatc
     remember_file(str(first))
     assert load_recent_files() == [str(first), str(second)]
     assert (tmp_path / "tui-sniffer" / "recent.json").is_file()
+
+
+def test_idle_collector_holds_full_collections_until_input_is_quiet() -> None:
+    import gc
+
+    from tui_sniffer.ui.idle_collector import QUIET_SECONDS, IdleCollector
+
+    thresholds = gc.get_threshold()
+    collector = IdleCollector()
+    collector.start()
+    try:
+        assert gc.get_threshold()[:2] == thresholds[:2] and gc.get_threshold()[2] > thresholds[2]
+        gc.collect()
+        assert not collector.collect_if_quiet()  # nothing due yet
+        for _ in range(thresholds[2]):
+            gc.collect(1)
+        collector.input_seen()
+        assert not collector.collect_if_quiet()  # due, but the user is typing
+        collector.last_input -= QUIET_SECONDS
+        assert collector.collect_if_quiet()
+        assert gc.get_count()[2] == 0
+    finally:
+        collector.stop()
+    assert gc.get_threshold() == thresholds

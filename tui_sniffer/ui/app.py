@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Container, Vertical
 from textual.screen import Screen
@@ -23,6 +23,7 @@ from tui_sniffer.dissect.engine import dissect_frame
 from tui_sniffer.filter import CompiledFilter
 from tui_sniffer.ui.filter_bar import FilterBar
 from tui_sniffer.ui.hex_pane import HexPane
+from tui_sniffer.ui.idle_collector import QUIET_SECONDS, IdleCollector
 from tui_sniffer.ui.messages import FilterApplied, FilterProgressed, IndexingFinished, PacketsIndexed
 from tui_sniffer.ui.packet_list import PacketList
 from tui_sniffer.ui.recent_files import remember_file
@@ -55,6 +56,7 @@ class SnifferApp(App[None]):
         self.selected_node: TreeNode | None = None
         self.applied_filter_text = ""
         self.status = StatusFacts()
+        self.idle_collector = IdleCollector()
 
     def compose(self) -> ComposeResult:
         yield FilterBar(id="filter-bar")
@@ -71,6 +73,8 @@ class SnifferApp(App[None]):
         self.query_one("#hex-pane").border_title = "Packet bytes"
         self._apply_pane_sizes()
         self._refresh_status()
+        self.idle_collector.start()
+        self.set_interval(QUIET_SECONDS, self.idle_collector.collect_if_quiet)
         if self.initial_path:
             self.open_path(self.initial_path)
         else:
@@ -166,7 +170,9 @@ class SnifferApp(App[None]):
         if self.capture is None:
             return
         row = self.packet_list.cursor_row
-        previous = int(self.displayed_packet_numbers[row - 1]) if row else None
+        previous = int(self.displayed_packet_numbers[row - 1]) if row else message.number
+        if previous == message.number - 1:
+            previous = None  # the default, so the list's cached dissection of this row serves
         self._show_packet(self.capture.dissect(message.number, previous))
 
     def _show_packet(self, packet: DissectedPacket | None) -> None:
@@ -361,7 +367,13 @@ class SnifferApp(App[None]):
                 yield SystemCommand(spec.description, f"keys: {shown_keys(spec.keys)}",
                                     partial(self.run_action, spec.action))
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.idle_collector.input_seen()
+        await super().on_event(event)
+
     def on_unmount(self) -> None:
+        self.idle_collector.stop()
         if self.capture is not None:
             self.capture.close()
 

@@ -60,7 +60,11 @@ def fit(text: str, width: int, right: bool = False) -> str:
 
 
 class PacketList(ScrollView, can_focus=True):
-    """Packet rows rendered on demand by `render_line`, with a fixed header line and a cursor row."""
+    """Packet rows rendered on demand by `render_line`, with a fixed header line and a cursor row.
+
+    Between keys, the rows of the next and the previous screen are dissected one per event-loop
+    turn (`_prefetch_step`), so paging finds them ready and a key waits for one row at most.
+    """
 
     COMPONENT_CLASSES = {"packet-list--header", "packet-list--cursor", "packet-list--row",
                          *(f"packet-list--{rule}" for rule in COLOR_RULES)}
@@ -92,6 +96,7 @@ class PacketList(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple[int, bool], Strip] = LRUCache(1024)
         self._first_g_at = 0.0
         self._address_width = _NARROWEST_ADDRESS
+        self._prefetch_scheduled = False
 
     @property
     def selected_number(self) -> int | None:
@@ -125,6 +130,7 @@ class PacketList(ScrollView, can_focus=True):
             self.cursor_row = 0
         self.virtual_size = Size(self.scrollable_content_region.width, count + 1)
         self.clear_rendered_rows()
+        self._schedule_prefetch()
         if count and self.selected_number != previous:
             self.post_message(self.PacketSelected(self.selected_number))
 
@@ -196,6 +202,48 @@ class PacketList(ScrollView, can_focus=True):
         self.scroll_to(y=self.scroll_y + rows, animate=False)
         self.move_cursor(self.cursor_row + rows)
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._schedule_prefetch()
+
+    def _schedule_prefetch(self) -> None:
+        """Start dissecting the screens around the window once the screen has been painted."""
+        if not self._prefetch_scheduled:
+            self._prefetch_scheduled = True
+            self.call_after_refresh(self._prefetch_step)
+
+    def _prefetch_step(self) -> None:
+        """Dissect one row of the next or previous screen that is not cached yet, then yield."""
+        number = self._uncached_neighbour()
+        if number is None:
+            self._prefetch_scheduled = False
+            return
+        self._packet_row(number)
+        self.call_later(self._prefetch_step)
+
+    def _uncached_neighbour(self) -> int | None:
+        """The first frame of the next screen, then of the previous one, whose row is not cached."""
+        if self.capture is None:
+            return None
+        top, height = int(self.scroll_y), self.visible_rows
+        count = len(self.displayed_packet_numbers)
+        below = range(top + height, min(top + 2 * height, count))
+        above = range(top - 1, max(top - height, 0) - 1, -1)
+        for row in (*below, *above):
+            number = int(self.displayed_packet_numbers[row])
+            if number not in self._rows:
+                return number
+        return None
+
+    def _packet_row(self, number: int) -> PacketRow:
+        """The columns of packet `number`, dissected on a cache miss."""
+        assert self.capture is not None
+        packet = self._rows.get(number)
+        if packet is None:
+            packet = packet_row(self.capture, number)
+            self._rows[number] = packet
+        return packet
+
     def on_click(self, event: Click) -> None:
         """Clicking a row selects its packet."""
         line = event.get_content_offset(self)
@@ -263,11 +311,8 @@ class PacketList(ScrollView, can_focus=True):
     def _render_row(self, row: int, number: int, is_cursor: bool, width: int) -> Strip:
         """Render one packet row (dissecting it unless its columns are cached)."""
         assert self.capture is not None
-        packet = self._rows.get(number)
-        if packet is None:
-            packet = packet_row(self.capture, number)
-            self._rows[number] = packet
-            self._widen_addresses(max(cell_len(packet.source), cell_len(packet.destination)))
+        packet = self._packet_row(number)
+        self._widen_addresses(max(cell_len(packet.source), cell_len(packet.destination)))
         timestamps = self.capture.index.column("timestamp_ns")
         previous = int(self.displayed_packet_numbers[row - 1]) if row else number
         time_text = format_time(self.time_format, int(timestamps[number - 1]), int(timestamps[0]),
