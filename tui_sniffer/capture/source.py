@@ -25,11 +25,13 @@ PREAMBLE_CHUNK_BYTES = 64 * 1024
 """Enough to read a pcapng section header and its interfaces when opening, without scanning packets."""
 
 
-def open_capture_file(path: str) -> CaptureFile:
-    """Open a pcap or pcapng file (plain or gzip; `-` is stdin) for scanning and random access."""
+def open_capture_file(path: str, growing: bool = False) -> CaptureFile:
+    """Open a pcap or pcapng file (plain or gzip; `-` is stdin) for scanning and random access.
+
+    `growing` says a live capture is still appending to the file (see `CaptureFile.growing`)."""
     fd = open_capture_bytes(path)
     try:
-        return CaptureFile(path, fd)
+        return CaptureFile(path, fd, growing)
     except BaseException:
         os.close(fd)
         raise
@@ -45,10 +47,15 @@ def _describe_start(first_bytes: bytes) -> str:
 class CaptureFile:
     """A readable capture: its interfaces and comments, a chunked record scan and thread-safe packet reads."""
 
-    def __init__(self, path: str, fd: int) -> None:
+    def __init__(self, path: str, fd: int, growing: bool = False) -> None:
         self.path = path
         self._fd: int | None = fd
         self.size = os.fstat(fd).st_size
+        """Bytes in the file (for a growing file: as far as a scan has read)."""
+        self.growing = growing
+        """A writer is still appending whole records: a scan that reaches the end yields None ("nothing
+        new yet") and waits for the rest of a partly written record instead of calling it cut short.
+        The writer's owner sets it to False once the file is complete."""
         first_four = os.pread(fd, 4, 0)
         if not first_four:
             raise CaptureError(f"{path}: the file is empty")
@@ -111,8 +118,10 @@ class CaptureFile:
 
     def scan(
         self, batch_records: int = DEFAULT_BATCH_RECORDS, chunk_bytes: int = DEFAULT_CHUNK_BYTES
-    ) -> Iterator[RecordBatch]:
-        """Read the file front to back in chunks, yielding record metadata batches; raise on damage after them."""
+    ) -> Iterator[RecordBatch | None]:
+        """Read the file front to back in chunks, yielding record metadata batches; raise on damage after them.
+
+        Only a `growing` file yields None: its end was reached for now; the next step reads on from there."""
         if batch_records < 1 or chunk_bytes < 1:
             raise ValueError("scan needs at least one record per batch and one byte per chunk")
         fd = self._open_fd()
@@ -127,10 +136,14 @@ class CaptureFile:
                 read_size = max(chunk_bytes, needed_bytes - len(leftover))
                 data = os.pread(fd, read_size, read_offset)
                 if not data:
+                    if self.growing:
+                        yield None
+                        continue
                     if leftover:
                         raise TruncatedCaptureError(chunk_offset + position, _cut_part(self.format_name, leftover))
                     return
                 read_offset += len(data)
+                self.size = max(self.size, read_offset)
                 chunk_offset += position
                 chunk = leftover + data
                 position = 0
@@ -142,10 +155,14 @@ class CaptureFile:
             position, needed_bytes = step.stop_position, step.needed_bytes
 
     def iter_records(self) -> Iterator[RawRecord]:
-        """Every record with its bytes and comments, one object each: for tests and small files."""
+        """Every record with its bytes and comments, one object each: for tests and small files.
+
+        For a growing file: the records written so far."""
         interfaces = self.interfaces
         record_index = 0
         for batch in self.scan():
+            if batch is None:
+                return
             for row in range(len(batch)):
                 interface_id = int(batch.interface_ids[row])
                 yield RawRecord(

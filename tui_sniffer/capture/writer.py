@@ -31,6 +31,8 @@ class _RecordSink:
 
     def __init__(self, destination: str | BinaryIO) -> None:
         self._pending = bytearray()
+        self.bytes_written = 0
+        """Every byte appended so far (headers included), whether or not it has reached the file yet."""
         self._fd: int | None = None
         self._stream: BinaryIO | None = None
         self._owns_stream = False
@@ -50,6 +52,7 @@ class _RecordSink:
         if self._closed:
             raise CaptureError("cannot write to a closed capture writer")
         self._pending += encoded
+        self.bytes_written += len(encoded)
         if len(self._pending) >= PENDING_LIMIT_BYTES:
             self._write_pending()
 
@@ -92,6 +95,11 @@ class _CaptureWriter:
         """Write out every whole record written so far."""
         self._sink.flush()
 
+    @property
+    def bytes_written(self) -> int:
+        """The size the file has once flushed: every header and record written so far."""
+        return self._sink.bytes_written
+
     def close(self) -> None:
         """Flush and close the destination."""
         self._sink.close()
@@ -126,10 +134,16 @@ class PcapWriter(_CaptureWriter):
             raise CaptureError(
                 f"a pcap file holds one link type ({self.link_type}); this record has {record.link_type}"
             )
-        seconds, fraction = divmod(record.timestamp_ns // self._fraction_unit, self._fractions_per_second)
-        self._sink.append(
-            self._record_header.pack(seconds, fraction, len(record.data), record.wire_length) + record.data
-        )
+        self.write_packet(record.interface_id, record.timestamp_ns, record.data, record.wire_length)
+
+    def write_packet(self, interface_id: int, timestamp_ns: int, data: bytes, wire_length: int) -> None:
+        """Append one packet of the file's link type (pcap has no interfaces, so `interface_id` is unused)."""
+        seconds, fraction = divmod(timestamp_ns // self._fraction_unit, self._fractions_per_second)
+        self._sink.append(self._record_header.pack(seconds, fraction, len(data), wire_length) + data)
+
+
+_PADDING = [b"", b"\x00", b"\x00\x00", b"\x00\x00\x00"]
+_LENGTH = struct.Struct("<I")
 
 
 def _option(code: int, value: bytes) -> bytes:
@@ -163,7 +177,7 @@ class PcapngWriter(_CaptureWriter):
         self._sink.append(_block(SECTION_HEADER_BLOCK, section_body))
         for interface in self.interfaces:
             self._sink.append(_block(INTERFACE_DESCRIPTION_BLOCK, self._interface_body(interface)))
-        self._enhanced_head = struct.Struct("<IIIII")
+        self._enhanced_head = struct.Struct("<IIIIIII")
 
     @staticmethod
     def _interface_body(interface: InterfaceInfo) -> bytes:
@@ -182,25 +196,24 @@ class PcapngWriter(_CaptureWriter):
 
     def write(self, record: RawRecord) -> None:
         """Append one record as an enhanced packet block on its interface, keeping its comments."""
-        if not 0 <= record.interface_id < len(self.interfaces):
-            raise CaptureError(
-                f"record names interface {record.interface_id}, but the file has {len(self.interfaces)}"
-            )
-        data = record.data
-        body = (
-            self._enhanced_head.pack(
-                record.interface_id,
-                (record.timestamp_ns >> 32) & 0xFFFFFFFF,
-                record.timestamp_ns & 0xFFFFFFFF,
-                len(data),
-                record.wire_length,
-            )
-            + data
-            + b"\x00" * (-len(data) % 4)
-        )
+        options = b""
         if record.comments:
-            body += _options([_option(OPTION_COMMENT, comment.encode()) for comment in record.comments])
-        self._sink.append(_block(ENHANCED_PACKET_BLOCK, body))
+            options = _options([_option(OPTION_COMMENT, comment.encode()) for comment in record.comments])
+        self.write_packet(record.interface_id, record.timestamp_ns, record.data, record.wire_length, options)
+
+    def write_packet(self, interface_id: int, timestamp_ns: int, data: bytes, wire_length: int,
+                     options: bytes = b"") -> None:
+        """Append one packet as an enhanced packet block (the live capture's fast path: no record object)."""
+        if not 0 <= interface_id < len(self.interfaces):
+            raise CaptureError(f"record names interface {interface_id}, but the file has {len(self.interfaces)}")
+        padding = -len(data) % 4
+        block_length = 32 + len(data) + padding + len(options)
+        self._sink.append(
+            self._enhanced_head.pack(ENHANCED_PACKET_BLOCK, block_length, interface_id,
+                                     (timestamp_ns >> 32) & 0xFFFFFFFF, timestamp_ns & 0xFFFFFFFF,
+                                     len(data), wire_length)
+            + data + _PADDING[padding] + options + _LENGTH.pack(block_length)
+        )
 
 
 def open_writer(
