@@ -11,15 +11,11 @@ from collections import OrderedDict
 from typing import Iterator
 
 from tui_sniffer.analysis.pairing import RequestPairing
-from tui_sniffer.analysis.reassembly import TcpReassembly
-from tui_sniffer.analysis.tcp_analysis import TcpAnalysis
 from tui_sniffer.analysis.tcp_conversations import TcpConversations
 from tui_sniffer.capture import CaptureError, CaptureFile, open_capture_file
 from tui_sniffer.dissect.engine import dissect_frame
 from tui_sniffer.dissect.frame import FrameInfo
 from tui_sniffer.dissect.tree import DissectedPacket
-from tui_sniffer.filter import CompiledFilter, compile_filter
-from tui_sniffer.filter.scan import FilterProgress, FilterRun
 from tui_sniffer.store.index import PacketIndex
 
 _DISSECTION_CACHE_SIZE = 512
@@ -28,16 +24,12 @@ _DISSECTION_CACHE_SIZE = 512
 class Capture:
     """A capture file being indexed and dissected on demand; frames are numbered from 1."""
 
-    def __init__(self, capture_file: CaptureFile, *, reassemble: bool = True) -> None:
+    def __init__(self, capture_file: CaptureFile) -> None:
         self.file = capture_file
         estimate = max(capture_file.size // 200, 1024)
         self.index = PacketIndex(expected_packets=min(estimate, 1 << 22))
         self.tcp = TcpConversations(self.index, self._read_row)
-        self.tcp_analysis = TcpAnalysis(self.index, self._read_row)
-        """Wireshark's TCP sequence analysis (expert flags, RTTs, bytes in flight), stream by stream."""
-        self.pairing = RequestPairing(self.index, self._plain_dissection, lambda: self.complete)
-        self.reassembly = TcpReassembly(self.index, self._read_row, lambda: self.complete) if reassemble else None
-        """TCP reassembly (Wireshark's `tcp.desegment_tcp_streams`); None dissects every segment alone."""
+        self.pairing = RequestPairing(self.index, self._plain_dissection)
         self.error: CaptureError | None = None
         self.complete = False
         self._batches = capture_file.scan()
@@ -105,9 +97,7 @@ class Capture:
         return self.dissect(number)
 
     def __iter__(self) -> Iterator[DissectedPacket]:
-        """Every frame in order, dissected once the whole file is indexed (so replies and reassembly
-        that lie ahead are known, as in Wireshark's window and `tshark -2`)."""
-        self.index_all()
+        """Every frame in order, dissected, indexing as it goes."""
         for number in self.frame_numbers():
             yield self.dissect(number)
 
@@ -143,8 +133,6 @@ class Capture:
         cached = self._plain_cache.get(row)
         if cached is None:
             cached = dissect_frame(self._record_info(row + 1), self._read_row(row))
-            if not self.complete:
-                return cached
             self._plain_cache[row] = cached
             if len(self._plain_cache) > _DISSECTION_CACHE_SIZE:
                 self._plain_cache.popitem(last=False)
@@ -173,10 +161,6 @@ class Capture:
             comments=list(self.file.packet_comments.get(row, ())),
             tcp=self.tcp.facts(row),
         )
-        if info.tcp is not None:
-            info.tcp.analysis = self.tcp_analysis.segment(row)
-        if self.reassembly is not None and info.tcp is not None:
-            info.tcp_payload, _ = self.reassembly.pieces(row)
         udp_stream = int(index.column("udp_stream")[row])
         if udp_stream >= 0:
             info.annotations["udp.stream"] = udp_stream
@@ -190,8 +174,6 @@ class Capture:
             self._cache.move_to_end(key)
             return cached
         packet = dissect_frame(self.frame_info(number, previous_displayed), self.packet_bytes(number))
-        if not self.complete:
-            return packet  # frames still to be indexed may add replies or reassembled messages
         self._cache[key] = packet
         if len(self._cache) > _DISSECTION_CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -206,22 +188,6 @@ class Capture:
         """The live capture has stopped writing: index to the real end, where a cut record is damage again."""
         self.file.growing = False
 
-    def iter_filter(self, compiled: CompiledFilter, start_row: int = 0) -> Iterator[FilterProgress]:
-        """Test the rows indexed so far from `start_row`, yielding matches at least every ~50 ms of work.
-
-        Columns decide most rows at once; only the rest are dissected. It indexes nothing more: call
-        again from the last item's `rows_total` once more rows are indexed.
-        """
-        own_tcp_payloads = getattr(self, "reassembly", None) is None  # reassembly shows PDUs elsewhere
-        run = FilterRun(compiled, self.index, self.dissect, own_tcp_payloads=own_tcp_payloads)
-        return run.progress(start_row)
-
-    def filter(self, text: str) -> list[int]:
-        """The frame numbers matching a display filter, over the whole file; raises FilterError."""
-        compiled = compile_filter(text)
-        self.index_all()
-        return [int(number) for progress in self.iter_filter(compiled) for number in progress.frames]
-
     def close(self) -> None:
         """Release the file (and any temporary spool of a pipe or gzip file)."""
         self.file.close()
@@ -233,13 +199,9 @@ class Capture:
         self.close()
 
 
-def open_capture(path: str, *, reassemble: bool = True) -> Capture:
-    """Open a pcap/pcapng file (gzip or `-` for stdin too); raises CaptureError if unreadable.
-
-    `reassemble=False` dissects every TCP segment on its own, like tshark's
-    `-o tcp.desegment_tcp_streams:FALSE`.
-    """
-    return Capture(open_capture_file(path), reassemble=reassemble)
+def open_capture(path: str) -> Capture:
+    """Open a pcap/pcapng file (gzip or `-` for stdin too); raises CaptureError if unreadable."""
+    return Capture(open_capture_file(path))
 
 
 def open_growing_capture(path: str) -> Capture:
