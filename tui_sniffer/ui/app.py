@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from functools import partial
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 from textual import events, work
@@ -26,7 +26,7 @@ from tui_sniffer.ui.hex_pane import HexPane
 from tui_sniffer.ui.idle_collector import QUIET_SECONDS, IdleCollector
 from tui_sniffer.ui.messages import FilterApplied, FilterProgressed, IndexingFinished, PacketsIndexed
 from tui_sniffer.ui.packet_list import PacketList
-from tui_sniffer.ui.recent_files import remember_file
+from tui_sniffer.ui.recent_files import capture_interfaces, remember_file
 from tui_sniffer.ui.start_screen import StartScreen
 from tui_sniffer.ui.status_bar import StatusBar, StatusFacts
 from tui_sniffer.ui.text_safety import printable
@@ -43,9 +43,11 @@ class SnifferApp(App[None]):
     TITLE = "tui-sniffer"
     BINDINGS = app_bindings()
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None,
+                 list_interfaces: Callable[[], list[str]] = capture_interfaces) -> None:
         super().__init__()
         self.initial_path = path
+        self.list_interfaces = list_interfaces
         self.capture: Capture | None = None
         self.displayed_packet_numbers = np.zeros(0, dtype=np.int64)
         self.time_format = TimeFormat.RELATIVE
@@ -78,7 +80,7 @@ class SnifferApp(App[None]):
         if self.initial_path:
             self.open_path(self.initial_path)
         else:
-            self.push_screen(StartScreen())
+            self.push_screen(StartScreen(self.list_interfaces))
 
     @property
     def packet_list(self) -> PacketList:
@@ -357,7 +359,7 @@ class SnifferApp(App[None]):
 
     def action_open_start(self) -> None:
         if not isinstance(self.screen, StartScreen):
-            self.push_screen(StartScreen())
+            self.push_screen(StartScreen(self.list_interfaces))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The built-in commands plus every registered action, so the palette reaches everything."""
