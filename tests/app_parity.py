@@ -27,8 +27,8 @@ class Agreement:
 
 
 def tshark_rows(path: Path, fields: list[str]) -> list[list[str]]:
-    """tshark's Protocol, Info and the given fields for every frame, reassembly off."""
-    command = [TSHARK, "-n", "-r", str(path), "-o", "tcp.desegment_tcp_streams:FALSE",
+    """tshark's Protocol, Info and the given fields for every frame, reassembly off, two passes (as the GUI shows)."""
+    command = [TSHARK, "-n", "-2", "-r", str(path), "-o", "tcp.desegment_tcp_streams:FALSE",
                "-T", "fields", "-e", "_ws.col.Protocol", "-e", "_ws.col.Info",
                *[argument for name in fields for argument in ("-e", name)],
                "-E", "occurrence=a", "-E", "aggregator=,"]
@@ -38,7 +38,7 @@ def tshark_rows(path: Path, fields: list[str]) -> list[list[str]]:
 
 def compare_with_tshark(path: Path, protocols: set[str], fields: list[str]) -> Agreement:
     """Compare Protocol, Info and fields with tshark on every frame either side calls one of `protocols`."""
-    packets = list(tui_sniffer.open_capture(str(path)))
+    packets = list(tui_sniffer.open_capture(str(path), reassemble=False))
     expected_rows = tshark_rows(path, fields)
     assert len(expected_rows) == len(packets), "frame count differs from tshark"
     compared = matched = 0

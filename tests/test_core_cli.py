@@ -19,8 +19,8 @@ def run_cli(*arguments: str, stdin: bytes | None = None) -> subprocess.Completed
 
 
 def tshark_output(*arguments: str) -> str:
-    """tshark's stdout for the same arguments (reassembly off, as our dissection is per segment)."""
-    result = subprocess.run([TSHARK, "-n", "-o", "tcp.desegment_tcp_streams:FALSE", *arguments],
+    """tshark's stdout for the same arguments, in two passes: what Wireshark shows once a file is loaded."""
+    result = subprocess.run([TSHARK, "-n", "-2", *arguments],
                             capture_output=True, timeout=120)
     return result.stdout.decode()
 

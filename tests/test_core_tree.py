@@ -10,17 +10,18 @@ from tests.conftest import FIXTURE_CAPTURES
 from tui_sniffer.dissect.tree import TreeNode
 
 
-def _outside_parent(parent: TreeNode, data_length: int) -> list[str]:
-    """Nodes whose byte range leaves their parent's (or the frame), as readable complaints."""
+def _outside_parent(parent: TreeNode, source_lengths: list[int]) -> list[str]:
+    """Nodes whose byte range leaves their parent's (or their byte source), as readable complaints."""
     problems = []
     for child in parent.children:
+        data_length = source_lengths[child.source]
         if child.length and not child.generated and child.source == parent.source:
             inside_parent = parent.length == 0 or (
                 parent.offset <= child.offset and child.offset + child.length <= parent.offset + parent.length)
             if not inside_parent or child.offset + child.length > data_length:
                 problems.append(f"{child.text!r} [{child.offset}+{child.length}] outside "
                                 f"{parent.text!r} [{parent.offset}+{parent.length}]")
-        problems.extend(_outside_parent(child, data_length))
+        problems.extend(_outside_parent(child, source_lengths))
     return problems
 
 
@@ -28,10 +29,11 @@ def _outside_parent(parent: TreeNode, data_length: int) -> list[str]:
 def test_every_node_lies_inside_its_parent(path):
     problems = []
     for packet in tui_sniffer.open_capture(str(path)):
+        source_lengths = [len(data) for _, data in packet.data_sources]
         for layer in packet.tree:
-            if layer.offset + layer.length > len(packet.data):
-                problems.append(f"#{packet.number} layer {layer.text!r} runs past the frame")
-            problems.extend(f"#{packet.number} {problem}" for problem in _outside_parent(layer, len(packet.data)))
+            if layer.offset + layer.length > source_lengths[layer.source]:
+                problems.append(f"#{packet.number} layer {layer.text!r} runs past its byte source")
+            problems.extend(f"#{packet.number} {problem}" for problem in _outside_parent(layer, source_lengths))
     assert not problems, "\n".join(problems[:20])
 
 

@@ -1,7 +1,7 @@
 """Parity with tshark on every fixture: frame counts, Protocol/Info columns and field values.
 
-tshark runs with TCP reassembly off, because our dissection is per segment until the reassembly
-issue; TCP expert analysis (`[TCP Dup ACK 7#1]` prefixes) belongs to that issue too, so the Info
+tshark runs with TCP reassembly off (reassembly has its own parity tests) and in two passes, so
+request/reply links point both ways as in Wireshark's window; TCP expert analysis (`[TCP Dup ACK 7#1]` prefixes) belongs to that issue too, so the Info
 figure is printed both as is and with those prefixes set aside, and the threshold applies to the latter.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ TCP_ANALYSIS_FIXTURES = {"lossy_transfer", "zero_window"}
 
 
 def _tshark_rows(path, fields: list[str]) -> list[list[str]]:
-    command = [TSHARK, "-n", "-r", str(path), "-o", "tcp.desegment_tcp_streams:FALSE", "-T", "fields",
+    command = [TSHARK, "-n", "-2", "-r", str(path), "-o", "tcp.desegment_tcp_streams:FALSE", "-T", "fields",
                *[argument for name in fields for argument in ("-e", name)],
                "-E", "occurrence=a", "-E", "aggregator=,"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -37,7 +37,7 @@ def _tshark_rows(path, fields: list[str]) -> list[list[str]]:
 def _agreement(path) -> dict[str, tuple[int, int]]:
     """Matches and totals per compared column for one capture."""
     expected = _tshark_rows(path, ["_ws.col.Protocol", "_ws.col.Info", *COMPARED_FIELDS])
-    capture = tui_sniffer.open_capture(str(path))
+    capture = tui_sniffer.open_capture(str(path), reassemble=False)
     packets = list(capture)
     assert len(packets) == len(expected), f"{path.name}: {len(packets)} frames, tshark has {len(expected)}"
     tally: dict[str, list[int]] = {}

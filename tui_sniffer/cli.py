@@ -166,6 +166,7 @@ def _print_capture(options: argparse.Namespace) -> int:
     printed = 0
     previous_displayed: int | None = None
     with capture:
+        capture.index_all()  # two passes, like tshark -2: replies and reassembly ahead are known
         if options.output_format == "json" and to_stdout:
             print("[")
         for number in _selected_numbers(capture, _frame_selection(options.frames)):

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from typing import Iterator
 
 from tui_sniffer.analysis.pairing import RequestPairing
+from tui_sniffer.analysis.reassembly import TcpReassembly
 from tui_sniffer.analysis.tcp_conversations import TcpConversations
 from tui_sniffer.capture import CaptureError, CaptureFile, open_capture_file
 from tui_sniffer.dissect.engine import dissect_frame
@@ -24,12 +25,14 @@ _DISSECTION_CACHE_SIZE = 512
 class Capture:
     """A capture file being indexed and dissected on demand; frames are numbered from 1."""
 
-    def __init__(self, capture_file: CaptureFile) -> None:
+    def __init__(self, capture_file: CaptureFile, *, reassemble: bool = True) -> None:
         self.file = capture_file
         estimate = max(capture_file.size // 200, 1024)
         self.index = PacketIndex(expected_packets=min(estimate, 1 << 22))
         self.tcp = TcpConversations(self.index, self._read_row)
-        self.pairing = RequestPairing(self.index, self._plain_dissection)
+        self.pairing = RequestPairing(self.index, self._plain_dissection, lambda: self.complete)
+        self.reassembly = TcpReassembly(self.index, self._read_row, lambda: self.complete) if reassemble else None
+        """TCP reassembly (Wireshark's `tcp.desegment_tcp_streams`); None dissects every segment alone."""
         self.error: CaptureError | None = None
         self.complete = False
         self._batches = capture_file.scan()
@@ -97,7 +100,9 @@ class Capture:
         return self.dissect(number)
 
     def __iter__(self) -> Iterator[DissectedPacket]:
-        """Every frame in order, dissected, indexing as it goes."""
+        """Every frame in order, dissected once the whole file is indexed (so replies and reassembly
+        that lie ahead are known, as in Wireshark's window and `tshark -2`)."""
+        self.index_all()
         for number in self.frame_numbers():
             yield self.dissect(number)
 
@@ -133,6 +138,8 @@ class Capture:
         cached = self._plain_cache.get(row)
         if cached is None:
             cached = dissect_frame(self._record_info(row + 1), self._read_row(row))
+            if not self.complete:
+                return cached
             self._plain_cache[row] = cached
             if len(self._plain_cache) > _DISSECTION_CACHE_SIZE:
                 self._plain_cache.popitem(last=False)
@@ -161,6 +168,8 @@ class Capture:
             comments=list(self.file.packet_comments.get(row, ())),
             tcp=self.tcp.facts(row),
         )
+        if self.reassembly is not None and info.tcp is not None:
+            info.tcp_payload, _ = self.reassembly.pieces(row)
         udp_stream = int(index.column("udp_stream")[row])
         if udp_stream >= 0:
             info.annotations["udp.stream"] = udp_stream
@@ -174,6 +183,8 @@ class Capture:
             self._cache.move_to_end(key)
             return cached
         packet = dissect_frame(self.frame_info(number, previous_displayed), self.packet_bytes(number))
+        if not self.complete:
+            return packet  # frames still to be indexed may add replies or reassembled messages
         self._cache[key] = packet
         if len(self._cache) > _DISSECTION_CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -199,9 +210,13 @@ class Capture:
         self.close()
 
 
-def open_capture(path: str) -> Capture:
-    """Open a pcap/pcapng file (gzip or `-` for stdin too); raises CaptureError if unreadable."""
-    return Capture(open_capture_file(path))
+def open_capture(path: str, *, reassemble: bool = True) -> Capture:
+    """Open a pcap/pcapng file (gzip or `-` for stdin too); raises CaptureError if unreadable.
+
+    `reassemble=False` dissects every TCP segment on its own, like tshark's
+    `-o tcp.desegment_tcp_streams:FALSE`.
+    """
+    return Capture(open_capture_file(path), reassemble=reassemble)
 
 
 def open_growing_capture(path: str) -> Capture:

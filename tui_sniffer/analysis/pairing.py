@@ -1,9 +1,9 @@
-"""Cross-packet facts the application dissectors show: which request a reply answers, and what
-a conversation negotiated earlier.
+"""Cross-packet facts the application dissectors show: which request a reply answers (and which
+reply a request got), and what a conversation negotiated.
 
-Like tshark's single pass, a frame only learns about frames before it. Candidates are narrowed
-with the index's columns (same stream, reversed addresses) and dissected plainly, newest first,
-so a lookup touches a handful of packets, not the file.
+Like Wireshark once a file is loaded (tshark -2), a frame learns from frames before and after it.
+Candidates are narrowed with the index's columns (same stream or protocol) and dissected plainly,
+nearest first, so a lookup touches a handful of packets, not the file.
 """
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ _ECHO_KINDS = (("icmp", 1, 8, 0, "icmp.ident", "icmp.seq"),
 class RequestPairing:
     """Annotations for one frame from the frames before it (`icmp.resp_to`, `dns.response_to`…)."""
 
-    def __init__(self, index: PacketIndex, plain_dissection: Callable[[int], DissectedPacket]) -> None:
+    def __init__(self, index: PacketIndex, plain_dissection: Callable[[int], DissectedPacket],
+                 is_complete: Callable[[], bool] = lambda: True) -> None:
         self._index = index
         self._plain = plain_dissection
+        self._is_complete = is_complete
         self._stream_facts: dict[tuple[str, int], dict[str, object]] = {}
 
     def annotations(self, row: int) -> dict[str, object]:
@@ -44,60 +46,73 @@ class RequestPairing:
             facts.update(self._stream_annotations(row, tcp_stream))
         return facts
 
-    def _earlier_rows(self, row: int, mask: np.ndarray) -> np.ndarray:
-        """Rows before `row` where `mask` holds, newest first, at most the search limit."""
-        candidates = np.nonzero(mask[:row])[0]
-        return candidates[::-1][:_SEARCH_LIMIT]
+    def _rows_around(self, row: int, mask: np.ndarray, later: bool) -> np.ndarray:
+        """Rows where `mask` holds after (or before) `row`, nearest first, at most the search limit."""
+        if later:
+            return np.nonzero(mask[row + 1:])[0][:_SEARCH_LIMIT] + row + 1
+        return np.nonzero(mask[:row])[0][::-1][:_SEARCH_LIMIT]
+
+    def _seconds_between(self, first_row: int, second_row: int, nanoseconds_per_unit: float) -> float:
+        """The time from one packet to another, in seconds (1e9) or milliseconds (1e6)."""
+        timestamps = self._index.column("timestamp_ns")
+        return (int(timestamps[second_row]) - int(timestamps[first_row])) / nanoseconds_per_unit
 
     def _echo_annotations(self, row: int, protocol: int) -> dict[str, object]:
-        """`icmp.resp_to` / `icmpv6.resp_to` for an echo reply whose request came earlier."""
+        """`icmp.resp_in` for an echo request, `icmp.resp_to` and `icmp.resptime` for a reply (ICMPv6 alike)."""
         packet = self._plain(row)
         for prefix, number, request_type, reply_type, ident_field, seq_field in _ECHO_KINDS:
-            if number != protocol or packet.values(f"{prefix}.type")[:1] != [reply_type]:
+            own_type = packet.values(f"{prefix}.type")[:1]
+            if number != protocol or own_type not in ([request_type], [reply_type]):
                 continue
+            is_reply = own_type == [reply_type]
+            wanted_type = request_type if is_reply else reply_type
             ident, sequence = packet.values(ident_field)[:1], packet.values(seq_field)[:1]
-            index = self._index
-            same_protocol = index.column("ip_proto")[:row] == protocol
-            for candidate in self._earlier_rows(row, same_protocol):
-                earlier = self._plain(int(candidate))
-                if earlier.values(f"{prefix}.type")[:1] == [request_type] and \
-                        earlier.values(ident_field)[:1] == ident and earlier.values(seq_field)[:1] == sequence:
-                    return {f"{prefix}.resp_to": int(candidate) + 1}
+            same_protocol = self._index.column("ip_proto") == protocol
+            for candidate in self._rows_around(row, same_protocol, later=not is_reply).tolist():
+                other = self._plain(candidate)
+                if other.values(f"{prefix}.type")[:1] == [wanted_type] and \
+                        other.values(ident_field)[:1] == ident and other.values(seq_field)[:1] == sequence:
+                    if not is_reply:
+                        return {f"{prefix}.resp_in": candidate + 1}
+                    return {f"{prefix}.resp_to": candidate + 1,
+                            f"{prefix}.resptime": self._seconds_between(candidate, row, 1e6)}
+            if not is_reply and self._is_complete():
+                return {f"{prefix}.no_resp": True}
         return {}
 
     def _dns_annotations(self, row: int, tcp_stream: int, udp_stream: int) -> dict[str, object]:
-        """`dns.response_to` and `dns.time` for a DNS response whose query came earlier."""
+        """`dns.response_in` for a query; `dns.response_to` and `dns.time` for a response."""
         packet = self._plain(row)
         identifiers = packet.values("dns.id")
-        if not identifiers or not any(packet.values("dns.flags.response")[:1]):
+        if not identifiers:
             return {}
+        is_response = any(packet.values("dns.flags.response")[:1])
         column, stream = ("udp_stream", udp_stream) if udp_stream >= 0 else ("tcp_stream", tcp_stream)
-        same_stream = self._index.column(column)[:row] == stream
-        for candidate in self._earlier_rows(row, same_stream):
-            earlier = self._plain(int(candidate))
-            if earlier.values("dns.id")[:1] == identifiers[:1] and \
-                    not any(earlier.values("dns.flags.response")[:1]):
-                timestamps = self._index.column("timestamp_ns")
-                return {"dns.response_to": int(candidate) + 1,
-                        "dns.time": (int(timestamps[row]) - int(timestamps[candidate])) / 1e9}
+        same_stream = self._index.column(column) == stream
+        for candidate in self._rows_around(row, same_stream, later=not is_response).tolist():
+            other = self._plain(candidate)
+            if other.values("dns.id")[:1] == identifiers[:1] and \
+                    any(other.values("dns.flags.response")[:1]) != is_response:
+                if not is_response:
+                    return {"dns.response_in": candidate + 1}
+                return {"dns.response_to": candidate + 1, "dns.time": self._seconds_between(candidate, row, 1e9)}
         return {}
 
     def _stream_annotations(self, row: int, tcp_stream: int) -> dict[str, object]:
-        """`http.conversation` and `tls.version`: what earlier frames of this TCP stream showed."""
-        known = self._learn_stream(tcp_stream, row)
+        """`http.conversation` and `tls.version`: what the frames of this TCP stream showed."""
+        known = self._learn_stream(tcp_stream)
         facts: dict[str, object] = {}
-        first_http = known.get("first_http_row")
-        if isinstance(first_http, int) and first_http < row:
+        if "first_http_row" in known:
             facts["http.conversation"] = True
-        server_hello = known.get("server_hello_row")
-        if isinstance(server_hello, int) and server_hello < row:
+        if "server_hello_row" in known:
             facts["tls.version"] = known["tls_version"]
         return facts
 
-    def _learn_stream(self, tcp_stream: int, row: int) -> dict[str, object]:
-        """Scan a stream's first data frames before `row` (once each) for HTTP and a ServerHello."""
+    def _learn_stream(self, tcp_stream: int) -> dict[str, object]:
+        """Scan a stream's first data frames (once, as far as indexed) for HTTP and a ServerHello."""
         known = self._stream_facts.setdefault(("tcp", tcp_stream), {"scanned": 0, "scanned_until": 0})
         start = int(known["scanned_until"])
+        row = self._index.count
         if row <= start or int(known["scanned"]) >= _SEARCH_LIMIT or \
                 ("first_http_row" in known and "server_hello_row" in known):
             return known
@@ -110,7 +125,8 @@ class RequestPairing:
             packet = self._plain(candidate)
             if "first_http_row" not in known and packet.nodes("http"):
                 known["first_http_row"] = candidate
-            negotiated = packet.values("tls.handshake.extensions.supported_version")
+            negotiated = packet.values("tls.handshake.extensions.supported_version") or \
+                packet.values("tls.handshake.version")[:1]
             if "server_hello_row" not in known and 2 in packet.values("tls.handshake.type") and negotiated:
                 known["server_hello_row"] = candidate
                 known["tls_version"] = negotiated[-1]

@@ -7,8 +7,9 @@ collects the columns the top-most protocol sets.
 from __future__ import annotations
 
 import struct
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 from scapy.packet import NoPayload, Packet, Padding, Raw
 
@@ -69,6 +70,8 @@ class Dissection:
     link_node: TreeNode | None = None
     """The link layer's node, which padding past the network layer's length is added to."""
     data_sources: list[tuple[str, bytes]] = field(default_factory=list)
+    current_source: int = 0
+    """Which entry of `data_sources` `data` holds now: 0 is the frame, later ones reassembled or decoded bytes."""
 
     def __post_init__(self) -> None:
         self.payload_end = len(self.data)
@@ -77,10 +80,21 @@ class Dissection:
     def add_layer(self, definition: FieldDef, label: str, offset: int, length: int,
                   protocol_name: str | None = None) -> TreeNode:
         """Append a protocol's top node and record it in `frame.protocols`."""
-        node = TreeNode(label, definition, None, offset, length)
+        node = TreeNode(label, definition, None, offset, length, source=self.current_source)
         self.layers.append(node)
         self.protocols.append(protocol_name or definition.name)
         return node
+
+    @contextmanager
+    def reading_source(self, name: str, data: bytes) -> Iterator[int]:
+        """Within the block, `data` and new layers are a new byte source (`Reassembled TCP`…); yields its index."""
+        saved = self.data, self.payload_end, self.current_source
+        self.data_sources.append((name, data))
+        self.data, self.payload_end, self.current_source = data, len(data), len(self.data_sources) - 1
+        try:
+            yield self.current_source
+        finally:
+            self.data, self.payload_end, self.current_source = saved
 
     def set_columns(self, protocol: str, info: str) -> None:
         """Make this layer the one the Protocol and Info columns describe."""

@@ -16,6 +16,31 @@ class TcpFacts:
 
 
 @dataclass(slots=True)
+class ReassembledPdu:
+    """An application message put together from several TCP segments, completed in this frame."""
+
+    data: bytes
+    segments: list[tuple[int, int]]
+    """(frame number, byte count) of every segment that holds part of it, in stream order."""
+
+
+@dataclass(slots=True)
+class PayloadPiece:
+    """A stretch [start, end) of one segment's TCP payload and what reassembly made of it.
+
+    With `pdu` the stretch ends a message reassembled here; with `reassembled_in` (or `unfinished`)
+    it belongs to a message shown in another frame (or never completed); otherwise it holds whole
+    messages that are dissected straight from the frame.
+    """
+
+    start: int
+    end: int
+    pdu: ReassembledPdu | None = None
+    reassembled_in: int | None = None
+    unfinished: bool = False
+
+
+@dataclass(slots=True)
 class FrameInfo:
     """The record metadata of one frame, plus whatever analysis learned about it from other frames."""
 
@@ -31,6 +56,8 @@ class FrameInfo:
     since_previous_displayed: float = 0.0
     comments: list[str] = field(default_factory=list)
     tcp: TcpFacts | None = None
+    tcp_payload: list[PayloadPiece] | None = None
+    """How TCP reassembly divides this segment's payload; None dissects the payload as it is."""
     annotations: dict[str, object] = field(default_factory=dict)
     """Other per-frame facts from analysis (e.g. `icmp.resp_in`), keyed by field name."""
 

@@ -53,6 +53,17 @@ class TreeNode:
         """Append a generated field (`[Stream index: 0]`), which covers no bytes of its own."""
         return self.add(definition, value, 0, 0, label=label, generated=True, hidden=hidden)
 
+    def add_expert(self, text: str, severity: str, group: str, definition: FieldDef | None = None) -> TreeNode:
+        """Wireshark's `[Expert Info (Warning/Sequence): text]` block with its text, severity and group lines."""
+        expert = self.add_text(f"Expert Info ({severity}/{group}): {text}", generated=True)
+        if definition is None:
+            expert.add_text(text, generated=True)
+        else:
+            expert.add(definition, None, self.offset, self.length, label=text, generated=True)
+        expert.add_text(f"Severity level: {severity}", generated=True)
+        expert.add_text(f"Group: {group}", generated=True)
+        return expert
+
     def add_bits(self, definition: FieldDef, value: int, offset: int, length: int,
                  text: str, *, width_bits: int | None = None) -> TreeNode:
         """Append a bit field drawn like Wireshark: `.... 0101 = Header Length: 20 bytes (5)`."""

@@ -61,6 +61,12 @@ FORM_KEY = register("urlencoded-form.key", "Key", FieldType.STRING)
 FORM_VALUE = register("urlencoded-form.value", "Value", FieldType.STRING)
 
 
+def starts_message(data: bytes, offset: int, end: int) -> bool:
+    """Whether the bytes at `offset` begin an HTTP/1.x request or status line."""
+    head = data[offset:min(end, offset + 2048)]
+    return bool(_REQUEST_LINE.match(head) or _STATUS_LINE.match(head))
+
+
 @handles_payload("http")
 def dissect_http_payload(dissection: Dissection, offset: int, end: int) -> bool:
     """Claim a TCP payload that starts an HTTP/1.x message, or continues an HTTP conversation."""
@@ -96,11 +102,7 @@ def _add_stray_header_lines(dissection: Dissection, node: TreeNode, offset: int,
             line_end += 1
         shown = data[offset:line_end].decode("latin-1").replace("\r", "\\r").replace("\n", "\\n")
         line = node.add_text(shown, offset, line_end - offset)
-        expert = line.add_text("Expert Info (Warning/Protocol): Illegal characters found in header name",
-                               generated=True)
-        expert.add_text("Illegal characters found in header name", generated=True)
-        expert.add_text("Severity level: Warning", generated=True)
-        expert.add_text("Group: Protocol", generated=True)
+        line.add_expert("Illegal characters found in header name", "Warning", "Protocol")
         offset = line_end
     return offset
 
@@ -114,10 +116,7 @@ def dissect_message(dissection: Dissection, offset: int, end: int, request: re.M
     first_line = data[offset:first_line_end].decode("latin-1")
     shown_line = first_line.replace("\r", "\\r").replace("\n", "\\n")
     line_node = node.add_text(shown_line, offset, first_line_end - offset)
-    expert = line_node.add_text(f"Expert Info (Chat/Sequence): {shown_line}", generated=True)
-    expert.add(CHAT, None, offset, first_line_end - offset, label=shown_line, generated=True)
-    expert.add_text("Severity level: Chat", generated=True)
-    expert.add_text("Group: Sequence", generated=True)
+    line_node.add_expert(shown_line, "Chat", "Sequence", CHAT)
     line_field = REQUEST_LINE if request else RESPONSE_LINE
     if request:
         method, uri, version = (part.decode("latin-1") for part in request.groups())

@@ -50,6 +50,8 @@ GATEWAY = register("icmp.redir_gw", "Gateway Address", FieldType.IPV4)
 RESP_IN = register("icmp.resp_in", "Response frame", FieldType.FRAMENUM)
 RESP_TO = register("icmp.resp_to", "Request frame", FieldType.FRAMENUM)
 RESPTIME = register("icmp.resptime", "Response time", FieldType.FLOAT)
+NO_RESP = register("icmp.no_resp", "No response seen", FieldType.NONE,
+                   description="No corresponding response frame was seen")
 DATA_TIME = register("icmp.data_time", "Timestamp from icmp data", FieldType.ABSOLUTE_TIME)
 DATA_TIME_RELATIVE = register("icmp.data_time_relative", "Timestamp from icmp data (relative)",
                               FieldType.RELATIVE_TIME)
@@ -118,7 +120,8 @@ def echo_timestamp(payload: bytes, frame_seconds: int) -> tuple[int, int, bool] 
 
 
 def request_reply_suffix(dissection: Dissection, node: TreeNode, response_in_field: FieldDef,
-                         request_field: FieldDef, response_time_field: FieldDef) -> str:
+                         request_field: FieldDef, response_time_field: FieldDef,
+                         no_response_field: FieldDef, no_response_text: str) -> str:
     """Generated request/response links from analysis annotations (keyed by field name); returns the Info suffix."""
     annotations = dissection.frame.annotations
     suffix = ""
@@ -127,6 +130,10 @@ def request_reply_suffix(dissection: Dissection, node: TreeNode, response_in_fie
     if isinstance(response_in, int):
         node.add_generated(response_in_field, response_in)
         suffix = f" (reply in {response_in})"
+    elif annotations.get(no_response_field.name):
+        seen = node.add_generated(no_response_field, None, label=no_response_field.label)
+        seen.add_expert(no_response_text, "Warning", "Sequence")
+        suffix = " (no response found!)"
     if isinstance(request_frame, int):
         node.add_generated(request_field, request_frame)
         response_time = annotations.get(response_time_field.name)
@@ -166,7 +173,8 @@ def dissect_icmp(dissection: Dissection, layer: ICMP, offset: int) -> int | None
         node.add(SEQ_LE, sequence_le, offset + 6, 2)
         ttl = getattr(layer.underlayer, "ttl", None) if isinstance(layer.underlayer, IP) else None
         info += f" id=0x{ident:04x}, seq={sequence}/{sequence_le}" + (f", ttl={ttl}" if ttl is not None else "")
-        info += request_reply_suffix(dissection, node, RESP_IN, RESP_TO, RESPTIME)
+        info += request_reply_suffix(dissection, node, RESP_IN, RESP_TO, RESPTIME, NO_RESP,
+                                     "No response seen to ICMP request")
         data_start = offset + 8
         if icmp_type in (0, 8):
             data_start = _add_echo_timestamp(dissection, node, data_start, end)

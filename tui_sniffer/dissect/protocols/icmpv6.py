@@ -47,6 +47,8 @@ ECHO_ID = register("icmpv6.echo.identifier", "Identifier", FieldType.UINT16, Bas
 ECHO_SEQ = register("icmpv6.echo.sequence_number", "Sequence", FieldType.UINT16)
 RESP_IN = register("icmpv6.resp_in", "Response In", FieldType.FRAMENUM)
 RESP_TO = register("icmpv6.resp_to", "Response To", FieldType.FRAMENUM)
+NO_RESP = register("icmpv6.no_resp", "No response seen", FieldType.NONE,
+                   description="No corresponding response frame was seen")
 RESPTIME = register("icmpv6.resptime", "Response Time", FieldType.FLOAT)
 RA_HOP_LIMIT = register("icmpv6.nd.ra.cur_hop_limit", "Cur hop limit", FieldType.UINT8)
 RA_FLAG = register("icmpv6.nd.ra.flag", "Flags", FieldType.UINT8, Base.HEX)
@@ -141,7 +143,8 @@ def dissect_icmpv6(dissection: Dissection, layer, offset: int) -> int | None:
         node.add(ECHO_SEQ, sequence, body + 2, 2)
         hop_limit = layer.underlayer.hlim if isinstance(layer.underlayer, IPv6) else None
         info += f" id=0x{ident:04x}, seq={sequence}" + (f", hop limit={hop_limit}" if hop_limit is not None else "")
-        info += request_reply_suffix(dissection, node, RESP_IN, RESP_TO, RESPTIME)
+        info += request_reply_suffix(dissection, node, RESP_IN, RESP_TO, RESPTIME, NO_RESP,
+                                     f"No response seen to ICMPv6 request in frame {dissection.frame.number}")
         add_nested_data(dissection, node, body + 4, end)
     elif icmp_type in (1, 2, 3, 4) and end - offset >= 8:
         if icmp_type == 2:

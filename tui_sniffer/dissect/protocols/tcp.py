@@ -9,6 +9,7 @@ from tui_sniffer.dissect.engine import Dissection, MalformedError, handles
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
 from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.frame import TcpFacts
+from tui_sniffer.dissect.protocols.tcp_reassembled import dissect_segment_payload
 from tui_sniffer.dissect.tree import TreeNode
 
 _OPTION_KINDS = {0: "End of Option List", 1: "No-Operation", 2: "Maximum Segment Size",
@@ -161,7 +162,7 @@ def dissect_tcp(dissection: Dissection, layer: TCP, offset: int) -> int | None:
         payload = data[payload_start:dissection.payload_end]
         node.add(PAYLOAD, payload, payload_start, segment_length,
                  label=f"TCP payload ({segment_length} byte{'s' if segment_length != 1 else ''})")
-        dissection.dissect_payload(payload_start, dissection.payload_end)
+    dissect_segment_payload(dissection, node, payload_start)
     return None
 
 

@@ -1,0 +1,95 @@
+"""A TCP payload as reassembly divided it: `TCP segment data`, `[Reassembled PDU in frame: N]`, the
+`[N Reassembled TCP Segments]` tree and the messages dissected from their own `Reassembled TCP` bytes."""
+from __future__ import annotations
+
+from tui_sniffer.dissect.engine import Dissection
+from tui_sniffer.dissect.fields import FieldType, register
+from tui_sniffer.dissect.frame import PayloadPiece, ReassembledPdu
+from tui_sniffer.dissect.tree import TreeNode
+
+SEGMENT_DATA = register("tcp.segment_data", "TCP segment data", FieldType.BYTES,
+                        description="A data segment used in reassembly")
+REASSEMBLED_IN = register("tcp.reassembled_in", "Reassembled PDU in frame", FieldType.FRAMENUM,
+                          description="The PDU that doesn't end in this segment is reassembled in this frame")
+SEGMENTS = register("tcp.segments", "Reassembled TCP Segments", FieldType.NONE)
+SEGMENT = register("tcp.segment", "TCP Segment", FieldType.FRAMENUM)
+SEGMENT_COUNT = register("tcp.segment.count", "Segment count", FieldType.UINT32)
+REASSEMBLED_LENGTH = register("tcp.reassembled.length", "Reassembled TCP length", FieldType.UINT32,
+                              description="The total length of the reassembled payload")
+REASSEMBLED_DATA = register("tcp.reassembled.data", "Reassembled TCP Data", FieldType.BYTES,
+                            description="The reassembled payload")
+
+REASSEMBLED_SOURCE = "Reassembled TCP"
+_INFO_SEPARATORS = {"HTTP": ""}
+"""How a second message's Info joins the first's in one frame (TLS and most others: a comma)."""
+_SHOWN_BYTES = 36
+
+
+def bytes_text(value: bytes) -> str:
+    """Bytes as Wireshark's labels show them: hex of the first 36, then an ellipsis."""
+    return value[:_SHOWN_BYTES].hex() + ("\u2026" if len(value) > _SHOWN_BYTES else "")
+
+
+def _plural(count: int) -> str:
+    return f"{count} byte{'s' if count != 1 else ''}"
+
+
+def dissect_segment_payload(dissection: Dissection, tcp_node: TreeNode, payload_start: int) -> None:
+    """Dissect a segment's payload whole, or piece by piece as TCP reassembly divided it."""
+    pieces = dissection.frame.tcp_payload
+    if pieces is None:
+        if payload_start < dissection.payload_end:
+            dissection.dissect_payload(payload_start, dissection.payload_end)
+        return
+    _add_segment_lines(dissection, tcp_node, payload_start, pieces)
+    tcp_info = dissection.info
+    shown: tuple[str, str] | None = None
+    for piece in pieces:
+        if piece.pdu is not None:
+            _dissect_reassembled(dissection, piece.pdu)
+        elif piece.reassembled_in is None and not piece.unfinished:
+            dissection.dissect_payload(payload_start + piece.start, payload_start + piece.end)
+        else:
+            continue
+        if shown is not None:
+            separator = _INFO_SEPARATORS.get(shown[0], ", ")
+            dissection.info = f"{shown[1]}{separator}{dissection.info}"
+        shown = dissection.protocol_column, dissection.info
+    if shown is None:
+        dissection.set_columns("TCP", f"{tcp_info} [TCP segment of a reassembled PDU]")
+
+
+def _add_segment_lines(dissection: Dissection, tcp_node: TreeNode, payload_start: int,
+                       pieces: list[PayloadPiece]) -> None:
+    """`TCP segment data (N bytes)` for every stretch that belongs to a reassembled message."""
+    for piece in pieces:
+        if piece.pdu is None and piece.reassembled_in is None and not piece.unfinished:
+            continue
+        if piece.reassembled_in is not None:
+            tcp_node.add_generated(REASSEMBLED_IN, piece.reassembled_in)
+        size = piece.end - piece.start
+        if size:
+            start = payload_start + piece.start
+            tcp_node.add(SEGMENT_DATA, dissection.data[start:start + size], start, size,
+                         label=f"TCP segment data ({_plural(size)})")
+
+
+def _dissect_reassembled(dissection: Dissection, pdu: ReassembledPdu) -> None:
+    """The `[N Reassembled TCP Segments]` tree and the message, both over the reassembled bytes."""
+    with dissection.reading_source(REASSEMBLED_SOURCE, pdu.data):
+        size = len(pdu.data)
+        listed = ", ".join(f"#{frame}({count})" for frame, count in pdu.segments)
+        tree = TreeNode(f"{len(pdu.segments)} Reassembled TCP Segments ({_plural(size)}): {listed}",
+                        SEGMENTS, None, 0, size, generated=True, source=dissection.current_source)
+        dissection.layers.append(tree)
+        position = 0
+        for frame, count in pdu.segments:
+            where = f"payload: {position}-{position + count - 1} ({_plural(count)})" if count else "no data"
+            label = f"Frame: {frame}, {where}" if count else f"Frame: {frame} ({where})"
+            tree.add(SEGMENT, frame, position, count, label=label, generated=True)
+            position += count
+        tree.add_generated(SEGMENT_COUNT, len(pdu.segments))
+        tree.add(REASSEMBLED_LENGTH, size, 0, size, generated=True)
+        tree.add(REASSEMBLED_DATA, pdu.data, 0, size, generated=True,
+                 label=f"Reassembled TCP Data: {bytes_text(pdu.data)}")
+        dissection.dissect_payload(0, size)
