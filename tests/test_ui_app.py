@@ -108,6 +108,18 @@ async def test_tree_selection_highlights_bytes_and_names_the_field() -> None:
         assert "ip.src — Source Address" in str(app.query_one("#status-bar").render())
 
 
+async def test_status_bar_at_80_columns_keeps_the_field_description() -> None:
+    async with SnifferApp(str(FIXTURE)).run_test(size=(80, 24)) as pilot:
+        app = await loaded(pilot)
+        await pilot.press("tab", "j", "j", "enter", *["j"] * 12)
+        assert tree_cursor_field(app) == "ip.src"
+        await pilot.pause()
+        bar = app.query_one("#status-bar")
+        status = str(bar.render())
+        assert bar.content_size.width == 78 and len(status) <= 78
+        assert status.endswith("ip.src — Source Address") and "24/24" in status
+
+
 async def test_hex_cursor_selects_the_deepest_field() -> None:
     async with SnifferApp(str(FIXTURE)).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)

@@ -150,3 +150,29 @@ def test_idle_collector_holds_full_collections_until_input_is_quiet() -> None:
     finally:
         collector.stop()
     assert gc.get_threshold() == thresholds
+
+
+@pytest.mark.parametrize("width, shown", [
+    (120, "http_get_post.pcap · Packets: 24 · Displayed: 24 (100.0%) · ip.src — Source Address · ? help"),
+    (78, "http_get_post.pcap · Displayed: 24/24 (100.0%) · ip.src — Source Address"),
+    (60, "http_get_post.pcap · 24/24 · ip.src — Source Address"),
+    (40, "24/24 · ip.src — Source Address"),
+    (20, "24/24 · ip.src — So…"),
+])
+def test_status_bar_gives_up_the_least_useful_parts_first(width: int, shown: str) -> None:
+    from tui_sniffer.ui.status_bar import StatusFacts, status_text
+
+    facts = StatusFacts("http_get_post.pcap", 24, 24, field_text="ip.src — Source Address")
+    assert status_text(facts, width).plain == shown
+
+
+@pytest.mark.parametrize("width, shown", [
+    (100, "a_rather_…e.pcapng · 400/1000 · Load 45% · Filtering 12%… · tcp.len — TCP Segment Len"),
+    (78, "400/1000 · Load 45% · Filtering 12%… · tcp.len — TCP Segment Len"),
+])
+def test_status_bar_shortens_a_long_file_name_and_keeps_progress(width: int, shown: str) -> None:
+    from tui_sniffer.ui.status_bar import StatusFacts, status_text
+
+    facts = StatusFacts("a_rather_long_capture_file_name.pcapng", 1000, 400, loading_progress=0.45,
+                        activity="Filtering 12%…", field_text="tcp.len — TCP Segment Len")
+    assert status_text(facts, width).plain == shown

@@ -98,7 +98,7 @@ class HexPane(ScrollView, can_focus=True):
     def _update_size(self) -> None:
         """Recompute the virtual size from the data length and pane width."""
         lines = -(-len(self.data) // self.bytes_per_line) + self.has_tabs
-        self.virtual_size = Size(self.scrollable_content_region.width, lines)
+        self.virtual_size = Size(0, lines)  # lines fit the width: never a horizontal scrollbar
         self.refresh()
 
     def _scroll_to_cursor(self) -> None:

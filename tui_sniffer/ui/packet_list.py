@@ -128,7 +128,7 @@ class PacketList(ScrollView, can_focus=True):
             self.cursor_row = min(row, count - 1)
         else:
             self.cursor_row = 0
-        self.virtual_size = Size(self.scrollable_content_region.width, count + 1)
+        self.virtual_size = Size(0, count + 1)  # lines fit the width: never a horizontal scrollbar
         self.clear_rendered_rows()
         self._schedule_prefetch()
         if count and self.selected_number != previous:
@@ -251,8 +251,6 @@ class PacketList(ScrollView, can_focus=True):
             self.move_cursor(int(self.scroll_y) + line.y - 1)
 
     def on_resize(self, event: Resize) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width,
-                                 len(self.displayed_packet_numbers) + 1)
         self.clear_rendered_rows()
 
     def on_focus(self) -> None:
