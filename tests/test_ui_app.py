@@ -157,6 +157,33 @@ async def test_expansion_is_kept_across_packets_and_e_E_expand_collapse_all() ->
         assert not any(node.is_expanded for node in tree._widget_nodes.values())
 
 
+def widget_node(tree: DetailTree, field_name: str):
+    """The tree line of the field `field_name` in the shown packet."""
+    return next(node for node in tree._widget_nodes.values() if node.data.field_name == field_name)
+
+
+async def test_a_collapse_after_expand_all_is_kept_as_in_wireshark() -> None:
+    async with SnifferApp(str(FIXTURE)).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        tree = app.detail_tree
+        await pilot.press("tab", "e")
+        for field_name in ("ip", "tcp.flags"):
+            tree.move_cursor(widget_node(tree, field_name), animate=False)
+            await pilot.press("enter")
+            assert not widget_node(tree, field_name).is_expanded
+        await pilot.press("shift+tab", "j")
+        assert app.selected_packet.number == 2
+        assert not widget_node(tree, "ip").is_expanded and not widget_node(tree, "tcp.flags").is_expanded
+        assert widget_node(tree, "eth").is_expanded and widget_node(tree, "tcp").is_expanded
+        assert widget_node(tree, "tcp.options").is_expanded
+        await pilot.press("E", "tab")
+        tree.move_cursor(widget_node(tree, "tcp"), animate=False)
+        await pilot.press("enter", "shift+tab", "j")
+        assert app.selected_packet.number == 3
+        expanded = {node.data.field_name for node in tree._widget_nodes.values() if node.is_expanded}
+        assert expanded == {"tcp"}
+
+
 async def test_go_to_packet() -> None:
     async with SnifferApp(str(FIXTURE)).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)

@@ -66,8 +66,8 @@ class DetailTree(Tree[TreeNode]):
         self.show_root = False
         self.auto_expand = True
         self.packet: DissectedPacket | None = None
-        self._expanded_paths: set[NodePath] = set()
-        self._expanding_everything = False
+        self._remembered_expansion: dict[NodePath, bool] = {}
+        self._expanded_by_default = False
         self._widget_nodes: dict[int, WidgetNode[TreeNode]] = {}
         self._paths: dict[int, NodePath] = {}
         self._first_g_at = 0.0
@@ -95,7 +95,7 @@ class DetailTree(Tree[TreeNode]):
             seen[key] = seen.get(key, -1) + 1
             node_path = path + ((key, seen[key]),)
             children = visible_children(node)
-            expand = self._expanding_everything or node_path in self._expanded_paths
+            expand = self._remembered_expansion.get(node_path, self._expanded_by_default)
             widget_node = parent.add(safe_text(node.text), data=node, allow_expand=bool(children),
                                      expand=expand and bool(children))
             self._widget_nodes[id(node)] = widget_node
@@ -104,13 +104,10 @@ class DetailTree(Tree[TreeNode]):
                 self._add_children(widget_node, children, node_path)
 
     def _remember_expansion(self) -> None:
-        """Record which node paths are expanded in the tree being replaced."""
+        """Record whether each expandable node path is expanded in the tree being replaced."""
         for node_id, widget_node in self._widget_nodes.items():
-            path = self._paths[node_id]
-            if widget_node.is_expanded:
-                self._expanded_paths.add(path)
-            else:
-                self._expanded_paths.discard(path)
+            if widget_node.allow_expand:
+                self._remembered_expansion[self._paths[node_id]] = widget_node.is_expanded
 
     def _node_at_path(self, path: NodePath) -> WidgetNode[TreeNode] | None:
         """The widget node at `path` in the current packet, if it has one."""
@@ -147,17 +144,22 @@ class DetailTree(Tree[TreeNode]):
         self.move_cursor(widget_node, animate=False)
 
     def expand_everything(self) -> None:
-        """Expand every node of this packet and of the next ones, until `collapse_everything`."""
-        self._expanding_everything = True
+        """Expand every node, here and in the next packets, except what the user collapses later.
+
+        As in Wireshark, Expand All makes expanded the remembered state of every subtree; a subtree
+        collapsed by hand afterwards stays collapsed in the next packets.
+        """
+        self._remembered_expansion.clear()
+        self._expanded_by_default = True
         for widget_node in self.root.children:
             widget_node.expand_all()
 
     def collapse_everything(self) -> None:
-        """Collapse every node and forget remembered expansion."""
+        """Collapse every node, here and in the next packets, except what the user expands later."""
         for widget_node in self.root.children:
             widget_node.collapse_all()
-        self._expanded_paths.clear()
-        self._expanding_everything = False
+        self._remembered_expansion.clear()
+        self._expanded_by_default = False
         if self.root.children:
             self._move_cursor_after_layout(self.root.children[0])
 
