@@ -141,7 +141,7 @@ class DirectionStream:
             self._payloads.move_to_end(position)
         return payload
 
-    def _segment_at(self, offset: int) -> int:
+    def segment_at(self, offset: int) -> int:
         """The position of the segment holding stream byte `offset`."""
         return bisect_right(self.starts, offset) - 1
 
@@ -171,7 +171,7 @@ class DirectionStream:
         """Cut as many messages as the bytes seen so far allow."""
         while self._start < self.available:
             if self._kind is None:
-                segment_end = self.ends[self._segment_at(self._start)]
+                segment_end = self.ends[self.segment_at(self._start)]
                 kind = message_kind(self.read(self._start, segment_end), self.ports)
                 if kind is None:
                     self._finish(segment_end, None)
@@ -187,7 +187,7 @@ class DirectionStream:
                     return
                 self._end = answer.end
                 if self._end - self._start > MAX_MESSAGE:
-                    self._end = self.ends[self._segment_at(self._start)]
+                    self._end = self.ends[self.segment_at(self._start)]
                     self._kind = None
             if self._until_close or self._end > self.available:
                 return
@@ -196,7 +196,7 @@ class DirectionStream:
     def _finish(self, end: int, kind: str | None, last_row: int | None = None) -> None:
         """Record the message [start, end) and start the next one at `end`."""
         if last_row is None:
-            last_row = self.rows[self._segment_at(end - 1)]
+            last_row = self.rows[self.segment_at(end - 1)]
         self.messages.append(Message(self._start, end, kind, last_row))
         self.message_ends.append(end)
         self._start, self._kind, self._end, self._until_close = end, None, None, False
@@ -259,7 +259,7 @@ class DirectionStream:
     def _reassembled(self, message: Message) -> ReassembledPdu:
         """The bytes of a message and the (frame, byte count) of every segment holding part of it."""
         segments = []
-        position = self._segment_at(message.start)
+        position = self.segment_at(message.start)
         while position < len(self.rows) and self.starts[position] < message.end:
             overlap = min(self.ends[position], message.end) - max(self.starts[position], message.start)
             segments.append((self.rows[position] + 1, overlap))

@@ -32,19 +32,24 @@ class TreeNode:
         return f"[{self.label}]" if self.generated else self.label
 
     def add(self, definition: FieldDef, value: object, offset: int, length: int, *,
-            label: str | None = None, generated: bool = False, hidden: bool = False) -> TreeNode:
-        """Append a field node; its label defaults to `Label: shown value` from the registry."""
+            label: str | None = None, generated: bool = False, hidden: bool = False,
+            source: int | None = None) -> TreeNode:
+        """Append a field node; its label defaults to `Label: shown value` from the registry.
+
+        Its bytes are in this node's data source unless `source` names another (decoded bytes).
+        """
         if label is None:
             label = f"{definition.label}: {definition.show(value)}"
         node = TreeNode(label, definition, value, offset, length, generated=generated,
-                        hidden=hidden, source=self.source)
+                        hidden=hidden, source=self.source if source is None else source)
         self.children.append(node)
         return node
 
     def add_text(self, label: str, offset: int = 0, length: int = 0, *,
-                 generated: bool = False) -> TreeNode:
+                 generated: bool = False, source: int | None = None) -> TreeNode:
         """Append a text-only line (no field), e.g. an option header or an expert note."""
-        node = TreeNode(label, None, None, offset, length, generated=generated, source=self.source)
+        node = TreeNode(label, None, None, offset, length, generated=generated,
+                        source=self.source if source is None else source)
         self.children.append(node)
         return node
 

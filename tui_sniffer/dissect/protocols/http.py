@@ -1,12 +1,13 @@
 """HTTP/1.x found by content on any TCP port: request/status line, each header as its field, and the body."""
 from __future__ import annotations
 
+import base64
+import binascii
 import re
-from urllib.parse import unquote_plus
 
 from tui_sniffer.dissect.engine import Dissection, handles_payload
 from tui_sniffer.dissect.fields import FieldType, protocol, register
-from tui_sniffer.dissect.protocols.data import DATA, DATA_DATA, DATA_LEN
+from tui_sniffer.dissect.protocols.http_body import add_body, show_content
 from tui_sniffer.dissect.tree import TreeNode
 
 _METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT")
@@ -28,6 +29,9 @@ REQUEST = register("http.request", "Request", FieldType.BOOLEAN)
 RESPONSE = register("http.response", "Response", FieldType.BOOLEAN)
 METHOD = register("http.request.method", "Request Method", FieldType.STRING)
 URI = register("http.request.uri", "Request URI", FieldType.STRING)
+URI_PATH = register("http.request.uri.path", "Request URI Path", FieldType.STRING)
+URI_QUERY = register("http.request.uri.query", "Request URI Query", FieldType.STRING)
+URI_QUERY_PARAMETER = register("http.request.uri.query.parameter", "Request URI Query Parameter", FieldType.STRING)
 REQUEST_VERSION = register("http.request.version", "Request Version", FieldType.STRING)
 RESPONSE_VERSION = register("http.response.version", "Response Version", FieldType.STRING)
 CODE = register("http.response.code", "Status Code", FieldType.UINT16)
@@ -38,10 +42,26 @@ RESPONSE_LINE = register("http.response.line", "Response line", FieldType.STRING
 CONTENT_LENGTH_HEADER = register("http.content_length_header", "Content-Length", FieldType.STRING)
 CONTENT_LENGTH = register("http.content_length", "Content length", FieldType.UINT64)
 FULL_URI = register("http.request.full_uri", "Full request URI", FieldType.STRING)
-FILE_DATA = register("http.file_data", "File Data", FieldType.STRING)
-REQUEST_IN = register("http.request_in", "Request in frame", FieldType.FRAMENUM)
-RESPONSE_IN = register("http.response_in", "Response in frame", FieldType.FRAMENUM)
-TIME = register("http.time", "Time since request", FieldType.RELATIVE_TIME)
+REQUEST_IN = register("http.request_in", "Request in frame", FieldType.FRAMENUM,
+                      description="This packet is a response to the packet with this number")
+RESPONSE_IN = register("http.response_in", "Response in frame", FieldType.FRAMENUM,
+                       description="This packet will be responded in the packet with this number")
+NEXT_REQUEST_IN = register("http.next_request_in", "Next request in frame", FieldType.FRAMENUM,
+                           description="The next HTTP request starts in packet number")
+NEXT_RESPONSE_IN = register("http.next_response_in", "Next response in frame", FieldType.FRAMENUM,
+                            description="The next HTTP response starts in packet number")
+PREV_REQUEST_IN = register("http.prev_request_in", "Prev request in frame", FieldType.FRAMENUM,
+                           description="The previous HTTP request starts in packet number")
+PREV_RESPONSE_IN = register("http.prev_response_in", "Prev response in frame", FieldType.FRAMENUM,
+                            description="The previous HTTP response starts in packet number")
+REQUEST_NUMBER = register("http.request_number", "Request number", FieldType.UINT32)
+RESPONSE_NUMBER = register("http.response_number", "Response number", FieldType.UINT32)
+RESPONSE_FOR_URI = register("http.response_for.uri", "Request URI", FieldType.STRING)
+TIME = register("http.time", "Time since request", FieldType.RELATIVE_TIME,
+                description="Time since the request was sent")
+_REQUEST_LINKS = (PREV_REQUEST_IN, RESPONSE_IN, NEXT_REQUEST_IN)
+_RESPONSE_LINKS = (TIME, PREV_REQUEST_IN, PREV_RESPONSE_IN, REQUEST_IN, NEXT_REQUEST_IN, NEXT_RESPONSE_IN,
+                   RESPONSE_FOR_URI)
 HEADERS = {name.lower(): register(field, name, FieldType.STRING) for name, field in (
     ("Host", "http.host"), ("User-Agent", "http.user_agent"), ("Accept", "http.accept"),
     ("Accept-Language", "http.accept_language"), ("Cookie", "http.cookie"),
@@ -50,16 +70,16 @@ HEADERS = {name.lower(): register(field, name, FieldType.STRING) for name, field
     ("Last-Modified", "http.last_modified"), ("Connection", "http.connection"),
     ("Transfer-Encoding", "http.transfer_encoding"), ("Content-Encoding", "http.content_encoding"),
     ("Referer", "http.referer"), ("Authorization", "http.authorization"),
-    ("Cache-Control", "http.cache_control"))}
+    ("Cache-Control", "http.cache_control"), ("Upgrade", "http.upgrade"),
+    ("Proxy-Authenticate", "http.proxy_authenticate"), ("Proxy-Authorization", "http.proxy_authorization"),
+    ("WWW-Authenticate", "http.www_authenticate"), ("X-Forwarded-For", "http.x_forwarded_for"),
+    ("Sec-WebSocket-Accept", "http.sec_websocket_accept"),
+    ("Sec-WebSocket-Extensions", "http.sec_websocket_extensions"),
+    ("Sec-WebSocket-Key", "http.sec_websocket_key"), ("Sec-WebSocket-Protocol", "http.sec_websocket_protocol"),
+    ("Sec-WebSocket-Version", "http.sec_websocket_version"), ("HTTP2-Settings", "http.http2_settings"))}
 HEADERS["accept-encoding"] = register("http.accept_encoding", "Accept Encoding", FieldType.STRING)
-
-TEXT_LINES = protocol("data-text-lines", "Line-based text data")
-MEDIA = protocol("media", "Media Type")
-MEDIA_TYPE = register("media.type", "Media type", FieldType.BYTES)
-FORM = protocol("urlencoded-form", "HTML Form URL Encoded")
-FORM_KEY = register("urlencoded-form.key", "Key", FieldType.STRING)
-FORM_VALUE = register("urlencoded-form.value", "Value", FieldType.STRING)
-
+COOKIE_PAIR = register("http.cookie_pair", "Cookie pair", FieldType.STRING)
+AUTH_BASIC = register("http.authbasic", "Credentials", FieldType.STRING)
 
 def starts_message(data: bytes, offset: int, end: int) -> bool:
     """Whether the bytes at `offset` begin an HTTP/1.x request or status line."""
@@ -84,7 +104,7 @@ def dissect_http_payload(dissection: Dissection, offset: int, end: int) -> bool:
     node = dissection.add_layer(HTTP, "Hypertext Transfer Protocol", offset, end - offset)
     body_start = _add_stray_header_lines(dissection, node, offset, end)
     if body_start < end:
-        _add_body(dissection, node, body_start, end, "")
+        show_content(dissection, node, body_start, end, "")
     dissection.set_columns("HTTP", "Continuation")
     return True
 
@@ -121,7 +141,7 @@ def dissect_message(dissection: Dissection, offset: int, end: int, request: re.M
     if request:
         method, uri, version = (part.decode("latin-1") for part in request.groups())
         line_node.add(METHOD, method, offset, len(method))
-        line_node.add(URI, uri, offset + len(method) + 1, len(uri))
+        _add_uri(line_node, uri, offset + len(method) + 1)
         line_node.add(REQUEST_VERSION, version, offset + len(method) + len(uri) + 2, len(version))
     else:
         version, code_text, phrase = (part.decode("latin-1") if part else "" for part in status.groups())
@@ -150,14 +170,12 @@ def dissect_message(dissection: Dissection, offset: int, end: int, request: re.M
         full_uri = uri if uri.startswith("http") else f"http://{host}{uri}"
         node.add_generated(FULL_URI, full_uri)
     node.add(REQUEST if request else RESPONSE, True, 0, 0, hidden=True)
-    _add_links(dissection, node)
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    _add_links(dissection, node, bool(request))
     info = first_line.rstrip("\r\n") + " "
+    dissection.protocol_column = "HTTP"
     if body_start is not None and body_start < end:
-        _add_body(dissection, node, body_start, end, content_type)
-        if content_type:
-            info += f" ({content_type})"
-    dissection.set_columns("HTTP", info)
+        info += add_body(dissection, node, body_start, end, headers, bool(request))
+    dissection.set_columns(dissection.protocol_column, info)
 
 
 def _add_header(node: TreeNode, raw_line: str, offset: int, line_field, headers: dict[str, str]) -> None:
@@ -173,50 +191,63 @@ def _add_header(node: TreeNode, raw_line: str, offset: int, line_field, headers:
         if value.isdigit():
             header.add_generated(CONTENT_LENGTH, int(value))
     elif key in HEADERS:
-        node.add(HEADERS[key], value, offset, length, label=shown)
+        header = node.add(HEADERS[key], value, offset, length, label=shown)
+        if key == "cookie":
+            _add_cookie_pairs(header, raw_line, offset)
+        elif key == "authorization" and value.lower().startswith("basic "):
+            _add_basic_credentials(header, value, offset + length)
     else:
         node.add(line_field, raw_line, offset, length, label=shown)
         return
     node.add(line_field, raw_line, offset, length, hidden=True)
 
 
-def _add_links(dissection: Dissection, node: TreeNode) -> None:
-    """`[Response in frame]`, `[Request in frame]`, `[Time since request]` from analysis annotations."""
-    annotations = dissection.frame.annotations
-    for definition in (TIME, REQUEST_IN, RESPONSE_IN):
-        value = annotations.get(definition.name)
+def _add_uri(line_node: TreeNode, uri: str, offset: int) -> None:
+    """`Request URI` with its path, query and each query parameter, as tshark splits them."""
+    uri_node = line_node.add(URI, uri, offset, len(uri))
+    path, question, query = uri.partition("?")
+    if not question:
+        return
+    uri_node.add(URI_PATH, path, offset, len(path))
+    query_start = offset + len(path) + 1
+    query_node = uri_node.add(URI_QUERY, query, query_start, len(query))
+    for parameter in query.split("&"):
+        query_node.add(URI_QUERY_PARAMETER, parameter, query_start, len(parameter))
+        query_start += len(parameter) + 1
+
+
+def _add_cookie_pairs(header: TreeNode, raw_line: str, offset: int) -> None:
+    """A `Cookie pair: name=value` for each cookie in a Cookie header."""
+    position = raw_line.index(":") + 1
+    for pair in raw_line[position:].rstrip("\r\n").split(";"):
+        stripped = pair.strip()
+        if stripped:
+            header.add(COOKIE_PAIR, stripped, offset + position + pair.index(stripped), len(stripped))
+        position += len(pair) + 1
+
+
+def _add_basic_credentials(header: TreeNode, value: str, line_end: int) -> None:
+    """`Credentials: user:pass` decoded from `Authorization: Basic …`."""
+    try:
+        credentials = base64.b64decode(value.split(None, 1)[1], validate=True).decode("latin-1")
+    except (binascii.Error, IndexError, ValueError):
+        return
+    header.add(AUTH_BASIC, credentials, line_end, 0)
+
+
+def _add_links(dissection: Dissection, node: TreeNode, is_request: bool) -> None:
+    """`[HTTP request 2/4]`, `[Response in frame]`, `[Time since request]`… from the HTTP pairing analysis."""
+    messages = dissection.frame.annotations.get("http.messages")
+    ordinal = sum(1 for layer in dissection.layers if layer.definition is HTTP) - 1
+    if not isinstance(messages, list) or ordinal >= len(messages):
+        return
+    links = messages[ordinal]
+    number_field, kind = (REQUEST_NUMBER, "request") if is_request else (RESPONSE_NUMBER, "response")
+    number = links.get(number_field.name)
+    if not isinstance(number, tuple):
+        return
+    node.add_generated(number_field, number[0], label=f"HTTP {kind} {number[0]}/{number[1]}")
+    for definition in _REQUEST_LINKS if is_request else _RESPONSE_LINKS:
+        value = links.get(definition.name)
         if value is not None:
             node.add_generated(definition, value)
-
-
-def _add_body(dissection: Dissection, node: TreeNode, start: int, end: int, content_type: str) -> None:
-    """`File Data: N bytes` and the body as text lines, a form, a media type or data, as tshark shows it."""
-    body = dissection.data[start:end]
-    size = len(body)
-    node.add(FILE_DATA, body.decode("latin-1"), start, size, label=f"File Data: {size} bytes")
-    if content_type.startswith("text/"):
-        line_count = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
-        text = dissection.add_layer(TEXT_LINES, f"Line-based text data: {content_type} ({line_count} lines)",
-                                    start, size)
-        position = start
-        for line in body.splitlines(keepends=True):
-            text.add_text(line.decode("latin-1").replace("\r", "\\r").replace("\n", "\\n"), position, len(line))
-            position += len(line)
-    elif content_type == "application/x-www-form-urlencoded":
-        form = dissection.add_layer(FORM, f"HTML Form URL Encoded: {content_type}", start, size)
-        position = start
-        for pair in body.split(b"&"):
-            key, _, value = pair.decode("latin-1").partition("=")
-            key, value = unquote_plus(key), unquote_plus(value)
-            item = form.add_text(f'Form item: "{key}" = "{value}"', position, len(pair))
-            item.add(FORM_KEY, key, position, len(key))
-            item.add(FORM_VALUE, value, position + len(key) + 1, len(pair) - len(key) - 1)
-            position += len(pair) + 1
-    elif content_type:
-        media = dissection.add_layer(MEDIA, "Media Type", start, size)
-        media.add(MEDIA_TYPE, body, start, size, label=f"Media type: {content_type} ({size} bytes)")
-    else:
-        data_node = node.add(DATA, None, start, size, label=f"Data ({size} bytes)")
-        data_node.add(DATA_DATA, body, start, size, label=f"Data: {body.hex()}")
-        data_node.add_generated(DATA_LEN, size)
-        dissection.protocols.append(DATA.name)
