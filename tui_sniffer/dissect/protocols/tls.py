@@ -75,7 +75,8 @@ def dissect_records(dissection: Dissection, offset: int, end: int) -> None:
         record.add(RECORD_LENGTH, length, offset + 3, 2)
         body = offset + 5
         if content_type == 22:
-            title, names, negotiated = _add_handshakes(record, data, body, body_end, encrypted_handshake)
+            title, names, negotiated = _add_handshakes(record, data, body, body_end, encrypted_handshake,
+                                                       known_version if isinstance(known_version, int) else None)
             if negotiated:
                 session_version = negotiated
         elif content_type == 20:
@@ -97,8 +98,8 @@ def dissect_records(dissection: Dissection, offset: int, end: int) -> None:
     dissection.set_columns(PROTOCOL_COLUMNS.get(column_version, "TLS"), ", ".join(summaries))
 
 
-def _add_handshakes(record: TreeNode, data: bytes, offset: int, end: int,
-                    encrypted: bool) -> tuple[str, list[str], int | None]:
+def _add_handshakes(record: TreeNode, data: bytes, offset: int, end: int, encrypted: bool,
+                    session_version: int | None) -> tuple[str, list[str], int | None]:
     """The handshake messages of one record; returns its title, the Info names and any negotiated version."""
     if encrypted or not _handshakes_fit(data, offset, end):
         record.add(HANDSHAKE, None, offset, end - offset, label="Handshake Protocol: Encrypted Handshake Message")
@@ -110,7 +111,7 @@ def _add_handshakes(record: TreeNode, data: bytes, offset: int, end: int,
         length = int.from_bytes(data[offset + 1:offset + 4], "big")
         name = HANDSHAKE_TYPES[handshake_type]
         message = record.add(HANDSHAKE, None, offset, 4 + length, label=f"Handshake Protocol: {name}")
-        version = add_handshake_message(message, data, offset, min(offset + 4 + length, end))
+        version = add_handshake_message(message, data, offset, min(offset + 4 + length, end), session_version)
         negotiated = version or negotiated
         names.append(name)
         offset += 4 + length

@@ -82,14 +82,18 @@ TICKET_LENGTH = _field("tls.handshake.session_ticket_length", "Session Ticket Le
 TICKET = _field("tls.handshake.session_ticket", "Session Ticket", FieldType.BYTES)
 
 
-def add_handshake_message(node: TreeNode, data: bytes, offset: int, end: int) -> int | None:
-    """Type, length and body of one handshake message; returns the version a ServerHello negotiates."""
+def add_handshake_message(node: TreeNode, data: bytes, offset: int, end: int,
+                          session_version: int | None = None) -> int | None:
+    """Type, length and body of one handshake message; returns the version a ServerHello negotiates.
+
+    `session_version` is the version the conversation negotiates, when analysis knows it.
+    """
     handshake_type = data[offset]
     node.add(TYPE, handshake_type, offset, 1)
     node.add(LENGTH, int.from_bytes(data[offset + 1:offset + 4], "big"), offset + 1, 3)
     body = offset + 4
     if handshake_type in (1, 2):
-        return _add_hello(node, data, body, end, is_client=handshake_type == 1)
+        return _add_hello(node, data, body, end, handshake_type == 1, session_version)
     if handshake_type == 11:
         _add_certificates(node, data, body, end)
     elif handshake_type == 4 and end - body >= 6:
@@ -101,13 +105,21 @@ def add_handshake_message(node: TreeNode, data: bytes, offset: int, end: int) ->
     return None
 
 
-def _add_hello(node: TreeNode, data: bytes, position: int, end: int, is_client: bool) -> int | None:
-    """Client/Server Hello: version, random, session id, suites, compression and extensions."""
+def _add_hello(node: TreeNode, data: bytes, position: int, end: int, is_client: bool,
+               session_version: int | None) -> int | None:
+    """Client/Server Hello: version, random, session id, suites, compression and extensions.
+
+    The random's first four bytes are shown as a time except in TLS 1.3, where they are not one.
+    """
     node.add(VERSION, struct.unpack_from(">H", data, position)[0], position, 2)
     random = data[position + 2:position + 34]
     random_node = node.add(RANDOM, random, position + 2, 32, label=f"Random: {random.hex()}")
     seconds, = struct.unpack_from(">I", random)
-    if is_client or not random.endswith(b"DOWNGRD\x01") and random[:4] != b"\xcf\x21\xad\x74":
+    if session_version is not None:
+        shows_time = session_version != 0x0304
+    else:
+        shows_time = is_client or not random.endswith(b"DOWNGRD\x01") and random[:4] != b"\xcf\x21\xad\x74"
+    if shows_time:
         random_node.add(RANDOM_TIME, float(seconds), position + 2, 4,
                         label=f"GMT Unix Time: {absolute_time_text(seconds, 0)}")
         random_node.add(RANDOM_BYTES, random[4:], position + 6, 28, label=f"Random Bytes: {random[4:].hex()}")
@@ -204,8 +216,10 @@ def _add_extension(node: TreeNode, extension_type: int, data: bytes, start: int,
             value, = struct.unpack_from(">H", data, position)
             algorithm = algorithms.add(SIG_ALG, value, position, 2,
                                        label=_named_hex("Signature Algorithm", SIGNATURE_ALGORITHMS, value))
-            algorithm.add(SIG_HASH, data[position], position, 1)
-            algorithm.add(SIG_SIG, data[position + 1], position + 1, 1)
+            for definition, value, at in ((SIG_HASH, data[position], position),
+                                          (SIG_SIG, data[position + 1], position + 1)):
+                name = definition.value_name(value) or "Unknown"
+                algorithm.add(definition, value, at, 1, label=f"{definition.label}: {name} ({value})")
     elif extension_type == 11:
         node.add(POINT_FORMATS_LENGTH, data[start], start, 1)
         formats = node.add(POINT_FORMATS, None, start + 1, end - start - 1,

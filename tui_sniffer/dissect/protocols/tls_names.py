@@ -83,9 +83,9 @@ SIGNATURE_ALGORITHMS = {0x0201: "rsa_pkcs1_sha1", 0x0203: "ecdsa_sha1", 0x0401: 
                         0x080b: "rsa_pss_pss_sha512", 0x0301: "SHA224 RSA", 0x0302: "SHA224 DSA",
                         0x0303: "SHA224 ECDSA", 0x0402: "SHA256 DSA", 0x0502: "SHA384 DSA",
                         0x0602: "SHA512 DSA", 0x0202: "SHA1 DSA"}
-HASH_ALGORITHMS = {0: "None", 1: "MD5", 2: "SHA1", 3: "SHA224", 4: "SHA256", 5: "SHA384", 6: "SHA512",
-                   8: "Intrinsic"}
-SIGNATURE_PARTS = {0: "Anonymous", 1: "RSA", 2: "DSA", 3: "ECDSA", 7: "ED25519", 8: "ED448"}
+HASH_ALGORITHMS = {0: "None", 1: "MD5", 2: "SHA1", 3: "SHA224", 4: "SHA256", 5: "SHA384", 6: "SHA512"}
+SIGNATURE_PARTS = {0: "Anonymous", 1: "RSA", 2: "DSA", 3: "ECDSA", 4: "SM2"}
+"""tshark 4.0 knows only these halves of a signature scheme; it calls other values `Unknown (N)`."""
 EC_POINT_FORMATS = {0: "uncompressed", 1: "ansiX962_compressed_prime", 2: "ansiX962_compressed_char2"}
 PSK_MODES = {0: "PSK-only key establishment (psk_ke)", 1: "PSK with (EC)DHE key establishment (psk_dhe_ke)"}
 COMPRESSION_METHODS = {0: "null", 1: "DEFLATE"}
