@@ -89,7 +89,7 @@ def test_glossary_lists_registered_fields():
 
 @pytest.mark.parametrize("arguments, message", [
     (["-r", "x.pcap", "--bogus"], b"unrecognized arguments: --bogus"),
-    (["-i", "eth0"], b"live capture (-i) is not available yet"),
+    (["-i", "no-such-interface0"], b"there is no interface 'no-such-interface0' (tui-sniffer -D lists them)"),
     (["-r", "/nonexistent.pcap"], b"no such file"),
 ])
 def test_bad_command_lines_fail_clearly(arguments, message):

@@ -9,6 +9,7 @@ and look at the new SVGs in tests/__snapshots__/ before committing them.
 from __future__ import annotations
 
 from tests.test_ui_app import FIXTURE, SIZE, loaded, private_config  # noqa: F401 (autouse fixture)
+from tui_sniffer.capture.interfaces import NetworkInterface
 from tui_sniffer.ui.app import SnifferApp
 
 
@@ -28,5 +29,9 @@ def test_help_screen(snap_compare) -> None:
 
 
 def test_start_screen(snap_compare) -> None:
-    app = SnifferApp(None, list_interfaces=lambda: ["eth0", "lo", "wlan0"])
+    """Interfaces no machine is likely to have, so neither their facts nor their packet rates vary."""
+    interfaces = [NetworkInterface("enp3s0", 2, "e1000e", ["192.0.2.7", "fe80::1"], True, True),
+                  NetworkInterface("wlp2s0", 3, "iwlwifi", [], True, False),
+                  NetworkInterface("docker0", 4, "bridge", ["172.17.0.1"], False, False)]
+    app = SnifferApp(None, list_interfaces=lambda: interfaces)
     assert snap_compare(app, terminal_size=SIZE)

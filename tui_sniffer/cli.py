@@ -17,9 +17,6 @@ from tui_sniffer.export.text import TIME_FORMATS, hex_dump_lines, summary_line, 
 from tui_sniffer.session import Capture, open_capture
 
 _LATER_OPTIONS = {
-    "-i": "live capture (-i) is not available yet",
-    "-f": "capture filters (-f) come with live capture and are not available yet",
-    "-D": "listing interfaces (-D) comes with live capture and is not available yet",
     "-z": "statistics and follow-stream (-z) are not available yet",
 }
 
@@ -60,6 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="list the registered fields (or protocols) and exit")
     parser.add_argument("--frame", dest="frames", action="append", default=[], metavar="N[-M]",
                         help="only these frame numbers (repeatable), e.g. --frame 1000000 or --frame 5-9")
+    live = parser.add_argument_group(
+        "live capture", "-i captures (needs root or CAP_NET_RAW). It opens the TUI, or prints like tshark "
+        "when output is not a terminal or with -c, -a, -b, -V, -x, -T, -q or -Y.")
+    live.add_argument("-D", dest="list_interfaces", action="store_true",
+                      help="list the interfaces to capture on and exit")
+    live.add_argument("-i", dest="interfaces", action="append", default=[], metavar="INTERFACE",
+                      help="capture on INTERFACE (a name, or its number in -D); repeat for several")
+    live.add_argument("-f", dest="capture_filter", metavar="FILTER",
+                      help="capture filter in libpcap (tcpdump) syntax, applied in the kernel")
+    live.add_argument("-a", dest="autostop", action="append", default=[], metavar="KEY:VALUE",
+                      help="stop after duration:SECONDS, filesize:KB, packets:N or files:N")
+    live.add_argument("-b", dest="ring_buffer", action="append", default=[], metavar="KEY:VALUE",
+                      help="with -w: switch files after filesize:KB, duration:SECONDS or packets:N; "
+                      "files:N keeps only the newest N")
     return parser
 
 
@@ -103,6 +114,17 @@ def _run(argv: Sequence[str] | None) -> int:
     options = build_parser().parse_args(arguments)
     if options.glossary:
         return _print_glossary(options.glossary)
+    if options.list_interfaces:
+        from tui_sniffer.cli_live import print_interfaces
+
+        return print_interfaces()
+    if options.interfaces:
+        return _capture_live(options)
+    for flag, value in (("-f", options.capture_filter), ("-a", options.autostop), ("-b", options.ring_buffer)):
+        if value:
+            print(f"tui-sniffer: {flag} applies to live capture and needs -i (use -Y to filter a file)",
+                  file=sys.stderr)
+            return 2
     if options.read_file is None:
         from tui_sniffer.ui import run_tui
 
@@ -189,6 +211,47 @@ def _print_capture(options: argparse.Namespace) -> int:
             print(f"tui-sniffer: the file \"{options.read_file}\" {capture.error}", file=sys.stderr)
             return 2
     return 0
+
+
+def _capture_live(options: argparse.Namespace) -> int:
+    """`-i`: capture in the TUI, or headless printing each packet as it arrives like tshark."""
+    from tui_sniffer.cli_live import capture_and_print, live_settings, wants_headless
+
+    if options.read_file or options.file:
+        print("tui-sniffer: -i captures live; it cannot be combined with -r or a FILE", file=sys.stderr)
+        return 2
+    try:
+        settings = live_settings(options)
+    except CaptureError as error:
+        print(f"tui-sniffer: {error}", file=sys.stderr)
+        return 2
+    if not wants_headless(options):
+        from tui_sniffer.ui import run_tui
+
+        return run_tui(None, live_settings=settings)
+    matcher = _compile_display_filter(options.display_filter)
+    if matcher is False:
+        return 2
+    field_options = _field_options(options.field_options)
+    shown = {"previous": None, "printed": 0}
+
+    def print_packet(capture: Capture, number: int) -> None:
+        """Print frame `number` if it passes -Y, as the file mode would."""
+        packet = capture.dissect(number, shown["previous"])
+        if matcher is not None and not matcher.matches(packet):
+            return
+        shown["previous"] = number
+        digits = 9 if capture.file.nanosecond else 6
+        _print_packet(options, capture, packet, field_options, digits, first=shown["printed"] == 0)
+        shown["printed"] += 1
+
+    json_output = options.output_format == "json" and not options.quiet
+    if json_output:
+        print("[")
+    status = capture_and_print(settings, None if options.quiet else print_packet)
+    if json_output:
+        print("\n]")
+    return status
 
 
 def _compile_display_filter(text: str | None):

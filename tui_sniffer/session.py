@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Iterator
+from typing import Iterable, Iterator, Literal
 
-from tui_sniffer.analysis.http_pairing import HttpTransactions
 from tui_sniffer.analysis.pairing import RequestPairing
 from tui_sniffer.analysis.reassembly import TcpReassembly
 from tui_sniffer.analysis.tcp_conversations import TcpConversations
-from tui_sniffer.capture import CaptureError, CaptureFile, open_capture_file
+from tui_sniffer.capture import CaptureError, CaptureFile, RawRecord, open_capture_file, open_writer
 from tui_sniffer.dissect.engine import dissect_frame
 from tui_sniffer.dissect.frame import FrameInfo
 from tui_sniffer.dissect.tree import DissectedPacket
@@ -32,10 +31,8 @@ class Capture:
         self.index = PacketIndex(expected_packets=min(estimate, 1 << 22))
         self.tcp = TcpConversations(self.index, self._read_row)
         self.pairing = RequestPairing(self.index, self._plain_dissection, lambda: self.complete)
-        framing = TcpReassembly(self.index, self._read_row, lambda: self.complete)
-        self.reassembly = framing if reassemble else None
+        self.reassembly = TcpReassembly(self.index, self._read_row, lambda: self.complete) if reassemble else None
         """TCP reassembly (Wireshark's `tcp.desegment_tcp_streams`); None dissects every segment alone."""
-        self.http = HttpTransactions(framing, shown_in_last_segment=reassemble)
         self.error: CaptureError | None = None
         self.complete = False
         self._batches = capture_file.scan()
@@ -134,8 +131,6 @@ class Capture:
         """Record metadata and every cross-packet fact of frame `number`."""
         info = self._record_info(number, previous_displayed)
         info.annotations.update(self.pairing.annotations(number - 1))
-        if info.tcp is not None:
-            info.annotations.update(self.http.annotations(number - 1))
         return info
 
     def _plain_dissection(self, row: int) -> DissectedPacket:
@@ -203,6 +198,21 @@ class Capture:
     def finish_growing(self) -> None:
         """The live capture has stopped writing: index to the real end, where a cut record is damage again."""
         self.file.growing = False
+
+    def save_as(self, path: str, format: Literal["pcap", "pcapng"] | None = None,
+                frame_numbers: Iterable[int] | None = None) -> int:
+        """Write the indexed packets (or only `frame_numbers`) to `path` as recorded; how many were written."""
+        index, comments = self.index, self.file.packet_comments
+        offsets, captured, wire, times, interface_ids, link_types = (index.column(name) for name in (
+            "file_offset", "captured_length", "wire_length", "timestamp_ns", "interface_id", "link_type"))
+        rows = range(index.count) if frame_numbers is None else [int(number) - 1 for number in frame_numbers]
+        with open_writer(path, self.file.interfaces, format) as writer:
+            for row in rows:
+                writer.write(RawRecord(
+                    data=self.file.read_packet(int(offsets[row]), int(captured[row])), timestamp_ns=int(times[row]),
+                    captured_length=int(captured[row]), wire_length=int(wire[row]), link_type=int(link_types[row]),
+                    interface_id=int(interface_ids[row]), comments=list(comments.get(row, ()))))
+        return len(rows)
 
     def close(self) -> None:
         """Release the file (and any temporary spool of a pipe or gzip file)."""

@@ -234,36 +234,39 @@ class LiveCapture:
 
     def _packets_allowed(self) -> int:
         """How many packets may be written before a stop condition or a file switch must be checked."""
+        if self._stop_reason and self._stop_reason not in ("stopped", "duration"):
+            return 0
+        stop, ring = self.settings.stop, self.settings.ring
         allowed = UNLIMITED
-        if self.settings.stop.packets:
-            allowed = self.settings.stop.packets - self._captured
-        ring = self.settings.ring
+        if stop.packets:
+            allowed = stop.packets - self._captured
         if ring is not None and ring.packets:
             allowed = min(allowed, ring.packets - self._file_packets)
+        if (ring.filesize_kb if ring is not None else stop.filesize_kb):
+            allowed = min(allowed, 1)  # a size is only known after each packet is written
         return allowed
 
     def _on_readable(self, source: _Source) -> None:
-        """Write every packet the kernel handed over on this socket, then check limits and errors."""
-        if self._stop_reason and self._stop_reason not in ("stopped", "duration"):
-            return
-        allowed = self._packets_allowed()
-        if allowed <= 0:
-            return
-        handed_before = source.socket.packets_handed
+        """Write every packet the kernel handed over on this socket, checking limits, then errors."""
+        handed_before, captured_before = source.socket.packets_handed, self._captured
         try:
-            count = source.socket.drain(self._writer.write_packet, source.interface_id, allowed)
-            if count:
+            while (allowed := self._packets_allowed()) > 0:
+                count = source.socket.drain(self._writer.write_packet, source.interface_id, allowed)
+                if not count:
+                    break
+                self._captured += count
+                self._file_packets += count
+                self._check_limits()
+            if self._captured > captured_before:
                 self._writer.flush()
-        except (OSError, CaptureError) as error:  # every packet of this wake-up is lost with the write
+        except (OSError, CaptureError) as error:  # what this wake-up handed over is lost with the write
             self._own_dropped += source.socket.packets_handed - handed_before
+            self._captured = captured_before
             self._stop_now(f"cannot write {self.output_path}: {getattr(error, 'strerror', None) or error}")
             return
-        if count:
-            self._captured += count
-            self._file_packets += count
+        if self._captured > captured_before:
             self.written.set()
-            self._check_limits()
-        else:
+        elif self._packets_allowed() > 0:
             self._check_socket(source)
 
     def _check_limits(self) -> None:

@@ -37,6 +37,12 @@ APP_ACTIONS = [
     ActionSpec("copy_packet_hex", "y", "Copy the packet's bytes as hex"),
     ActionSpec("next_byte_source", "s", "Next byte source in the hex pane (frame, reassembled…)"),
     ActionSpec("open_start", "ctrl+o", "Open another capture (start screen)"),
+    ActionSpec("capture_toggle", "ctrl+e", "Live capture: stop, or start again on the same interfaces"),
+    ActionSpec("capture_start", "", "Live capture: start (again)", bound_by_app=False),
+    ActionSpec("capture_stop", "", "Live capture: stop", bound_by_app=False),
+    ActionSpec("capture_restart", "ctrl+r", "Live capture: restart (asks to save unsaved packets)"),
+    ActionSpec("capture_filter", "ctrl+k", "Live capture: change the capture filter and restart"),
+    ActionSpec("save_capture", "ctrl+s", "Save the packets (all or displayed) as pcapng or pcap"),
 ]
 
 TIME_FORMAT_ACTIONS = [

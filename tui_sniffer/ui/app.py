@@ -15,6 +15,7 @@ from textual.widgets import Tree
 from textual.worker import get_current_worker
 
 from tui_sniffer import Capture, CaptureError, open_capture
+from tui_sniffer.capture.live_settings import LiveCaptureSettings
 from tui_sniffer.dissect.tree import DissectedPacket, TreeNode
 from tui_sniffer.ui.actions import ALL_ACTIONS, app_bindings, shown_keys
 from tui_sniffer.ui.detail_tree import DetailTree, deepest_node_at, subtree_text
@@ -24,6 +25,7 @@ from tui_sniffer.filter import CompiledFilter
 from tui_sniffer.ui.filter_bar import FilterBar
 from tui_sniffer.ui.hex_pane import HexPane
 from tui_sniffer.ui.idle_collector import QUIET_SECONDS, IdleCollector
+from tui_sniffer.ui.live_app import LiveCaptureMixin
 from tui_sniffer.ui.messages import FilterApplied, FilterProgressed, IndexingFinished, PacketsIndexed
 from tui_sniffer.ui.packet_list import PacketList
 from tui_sniffer.ui.recent_files import capture_interfaces, remember_file
@@ -36,7 +38,7 @@ _POST_INTERVAL_SECONDS = 0.1
 _DARK_THEME, _LIGHT_THEME = "textual-dark", "textual-light"
 
 
-class SnifferApp(App[None]):
+class SnifferApp(LiveCaptureMixin, App[None]):
     """Packet list, detail tree and hex pane over one capture, Wireshark style, keyboard first."""
 
     CSS_PATH = "styles/app.tcss"
@@ -44,9 +46,11 @@ class SnifferApp(App[None]):
     BINDINGS = app_bindings()
 
     def __init__(self, path: str | None = None,
-                 list_interfaces: Callable[[], list[str]] = capture_interfaces) -> None:
+                 list_interfaces: Callable[[], list[str]] = capture_interfaces,
+                 live_settings: LiveCaptureSettings | None = None) -> None:
         super().__init__()
         self.initial_path = path
+        self.initial_live_settings = live_settings
         self.list_interfaces = list_interfaces
         self.capture: Capture | None = None
         self.displayed_packet_numbers = np.zeros(0, dtype=np.int64)
@@ -79,6 +83,8 @@ class SnifferApp(App[None]):
         self.set_interval(QUIET_SECONDS, self.idle_collector.collect_if_quiet)
         if self.initial_path:
             self.open_path(self.initial_path)
+        elif self.initial_live_settings is not None:
+            self.start_live_capture(self.initial_live_settings)
         else:
             self.push_screen(StartScreen(self.list_interfaces))
 
@@ -102,20 +108,24 @@ class SnifferApp(App[None]):
             self.notify(printable(str(error)), title="Cannot open capture", severity="error",
                         markup=False, timeout=10)
             return False
+        self.show_capture(capture, Path(path).name)
+        if path != "-":
+            remember_file(path)
+        self.index_capture(capture)
+        return True
+
+    def show_capture(self, capture: Capture, file_name: str, loading: bool = True) -> None:
+        """Make `capture` the shown one: no filter, nothing displayed or selected yet (indexing fills it)."""
         self.capture = capture
         self.applied_filter_text = ""
         self.query_one(FilterBar).applied_text = ""
         self.query_one(FilterBar).value = ""
         self.displayed_packet_numbers = np.zeros(0, dtype=np.int64)
-        self.status = StatusFacts(file_name=Path(path).name, loading_progress=0.0,
+        self.status = StatusFacts(file_name=file_name, loading_progress=0.0 if loading else None,
                                   time_format_label=self.time_format.value)
         self.packet_list.set_capture(capture)
         self._show_packet(None)
-        if path != "-":
-            remember_file(path)
         self.packet_list.focus()
-        self.index_capture(capture)
-        return True
 
     @work(thread=True, exclusive=True, group="indexing")
     def index_capture(self, capture: Capture) -> None:

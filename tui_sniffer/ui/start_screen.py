@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from tui_sniffer.ui.live_widgets import InterfacePicker
 from tui_sniffer.ui.recent_files import capture_interfaces, demo_captures, load_recent_files
 from tui_sniffer.ui.text_safety import printable
 
@@ -41,9 +42,10 @@ class StartScreen(Screen[None]):
         with Vertical(id="start-panel"):
             yield Label("tui-sniffer — open a capture (Enter opens · q quits)", id="start-title")
             yield OptionList(*self._options(), id="start-options")
+            yield InterfacePicker(self.list_interfaces, id="interface-picker")
 
     def _options(self) -> list[Option | None]:
-        """Headings and entries: demo, recent files, interfaces."""
+        """Headings and entries: demo and recent files (the interface picker below lists interfaces)."""
         options: list[Option | None] = [Option(Text("Demo capture", style="bold"), disabled=True)]
         options += [Option(Text(f"  {printable(path.name)}   (bundled with tui-sniffer)"), id=f"file:{path}")
                     for path in demo_captures()]
@@ -52,10 +54,6 @@ class StartScreen(Screen[None]):
         options += [Option(Text(f"  {printable(path)}"), id=f"file:{path}") for path in recent]
         if not recent:
             options.append(Option(Text("  (none yet)"), disabled=True))
-        options.append(Option(Text("Capture interfaces (live capture arrives later)", style="bold"),
-                              disabled=True))
-        options += [Option(Text(f"  {printable(name)}"), id=f"interface:{name}")
-                    for name in self.list_interfaces()]
         return options
 
     def on_mount(self) -> None:
@@ -67,12 +65,10 @@ class StartScreen(Screen[None]):
         kind, _, value = (event.option.id or "").partition(":")
         if kind == "file":
             self.post_message(self.CaptureChosen(value))
-        elif kind == "interface":
-            self.notify(f"Live capture on {printable(value)} is not available yet; open a file instead.",
-                        markup=False)
 
     def action_cursor(self, direction: str) -> None:
-        options = self.query_one(OptionList)
+        focused = self.focused
+        options = focused if isinstance(focused, OptionList) else self.query_one("#start-options", OptionList)
         if direction == "down":
             options.action_cursor_down()
         else:
