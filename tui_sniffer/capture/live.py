@@ -210,7 +210,7 @@ class LiveCapture:
             if self._sources and self._stop_reason in ("stopped", "duration"):
                 await asyncio.sleep(_FINAL_DRAIN_SECONDS)
                 for source in list(self._sources):
-                    self._on_readable(source)
+                    self._write_packets(source)
         finally:
             for timer in timers:
                 timer.cancel()
@@ -247,7 +247,12 @@ class LiveCapture:
         return allowed
 
     def _on_readable(self, source: _Source) -> None:
-        """Write every packet the kernel handed over on this socket, checking limits, then errors."""
+        """The socket woke us: write what it delivered, or else see whether it reports an error."""
+        if not self._write_packets(source) and self._packets_allowed() > 0:
+            self._check_socket(source)
+
+    def _write_packets(self, source: _Source) -> int:
+        """Write every packet the kernel handed over on this socket, checking limits; how many."""
         handed_before, captured_before = source.socket.packets_handed, self._captured
         try:
             while (allowed := self._packets_allowed()) > 0:
@@ -263,11 +268,10 @@ class LiveCapture:
             self._own_dropped += source.socket.packets_handed - handed_before
             self._captured = captured_before
             self._stop_now(f"cannot write {self.output_path}: {getattr(error, 'strerror', None) or error}")
-            return
+            return 0
         if self._captured > captured_before:
             self.written.set()
-        elif self._packets_allowed() > 0:
-            self._check_socket(source)
+        return self._captured - captured_before
 
     def _check_limits(self) -> None:
         """Stop or switch files once a count or size condition is met."""
@@ -303,22 +307,29 @@ class LiveCapture:
     def _check_socket(self, source: _Source) -> None:
         """A wake-up without packets: the socket may report that its interface went down or away."""
         error = source.socket.pending_error()
-        if not error:
-            return
+        if error:
+            self._loop.remove_reader(source.socket.fileno())
+            self._loop.call_later(_FINAL_DRAIN_SECONDS, self._retire_source, source, error)
+
+    def _retire_source(self, source: _Source, error: int) -> None:
+        """Write what the kernel still held for a failed interface, close it, say why, and stop if it was the last.
+
+        Deleting an interface first takes it down, so whether it went down or away is judged a little later."""
         name = source.socket.interface.name
         if error in INTERFACE_GONE_ERRORS:
-            what = "went down" if interface_exists(name) else "was removed"
-            problem = f"capture on {name} stopped: the interface {what}"
+            problem = f"capture on {name} stopped: the interface {'went down' if interface_exists(name) else 'was removed'}"
         else:
             problem = f"capture on {name} stopped: {os.strerror(error)}"
         self._problems.append(problem)
+        if self._packets_allowed() > 0:
+            self._write_packets(source)
         self._close_source(source)
         if not self._sources:
             self._stop_now(problem)
 
     def _close_source(self, source: _Source) -> None:
         """Stop reading one socket, keeping its counts."""
-        if self._loop is not None:
+        if self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(source.socket.fileno())
         source.socket.update_statistics()
         self._closed_kernel_drops += source.socket.kernel_drops
