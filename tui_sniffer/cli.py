@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Iterator, NoReturn, Sequence
 
+from tui_sniffer.analysis.follow import FollowRequest, follow_stream, parse_follow_request, tshark_report
 from tui_sniffer.capture import CaptureError, open_writer
 from tui_sniffer.capture.records import RawRecord
 from tui_sniffer.dissect.fields import all_fields
@@ -16,9 +17,6 @@ from tui_sniffer.export.terminal_text import printable_output, tshark_field_text
 from tui_sniffer.export.text import TIME_FORMATS, hex_dump_lines, summary_line, time_text, tree_lines
 from tui_sniffer.session import Capture, open_capture
 
-_LATER_OPTIONS = {
-    "-z": "statistics and follow-stream (-z) are not available yet",
-}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-n", dest="no_resolution", action="store_true",
                         help="no network name resolution (the default here; accepted for tshark habits)")
     parser.add_argument("-q", dest="quiet", action="store_true", help="print no per-packet lines")
+    parser.add_argument("-z", dest="statistics", action="append", default=[], metavar="follow,PROTO,MODE,N",
+                        help="after reading, print stream N's payload like tshark: PROTO tcp|udp|http, "
+                        "MODE ascii|hex|raw|yaml (optionally ,FIRST[-LAST] chunks)")
     parser.add_argument("-G", dest="glossary", nargs="?", const="fields", choices=("fields", "protocols"),
                         help="list the registered fields (or protocols) and exit")
     parser.add_argument("--frame", dest="frames", action="append", default=[], metavar="N[-M]",
@@ -107,10 +108,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     """Parse the command line and run the chosen mode."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    for argument in arguments:
-        if not argument.startswith("--") and argument[:2] in _LATER_OPTIONS:
-            print(f"tui-sniffer: {_LATER_OPTIONS[argument[:2]]}", file=sys.stderr)
-            return 2
     options = build_parser().parse_args(arguments)
     if options.glossary:
         return _print_glossary(options.glossary)
@@ -179,7 +176,8 @@ def _print_capture(options: argparse.Namespace) -> int:
         print(f"tui-sniffer: {error}", file=sys.stderr)
         return 2
     matcher = _compile_display_filter(options.display_filter)
-    if matcher is False:
+    follow_requests = _follow_requests(options.statistics)
+    if matcher is False or follow_requests is None:
         return 2
     field_options = _field_options(options.field_options)
     writer = open_writer(options.write_file, capture.file.interfaces) if options.write_file else None
@@ -205,6 +203,9 @@ def _print_capture(options: argparse.Namespace) -> int:
                 break
         if options.output_format == "json" and to_stdout:
             print("\n]")
+        for request in follow_requests:
+            followed = follow_stream(capture, request.protocol, request.stream)
+            print(tshark_report(followed, request.mode, request.first_chunk, request.last_chunk), end="")
         if writer is not None:
             writer.close()
         if capture.error is not None and not (options.count and printed >= options.count):
@@ -252,6 +253,22 @@ def _capture_live(options: argparse.Namespace) -> int:
     if json_output:
         print("\n]")
     return status
+
+
+def _follow_requests(specifications: list[str]) -> list[FollowRequest] | None:
+    """The parsed `-z follow,…` requests, or None after printing why one is not understood."""
+    requests = []
+    for specification in specifications:
+        if not specification.startswith("follow,"):
+            print(f"tui-sniffer: -z {specification}: only follow,… is available (no other statistics yet)",
+                  file=sys.stderr)
+            return None
+        try:
+            requests.append(parse_follow_request(specification))
+        except ValueError as error:
+            print(f"tui-sniffer: follow - {error}", file=sys.stderr)
+            return None
+    return requests
 
 
 def _compile_display_filter(text: str | None):

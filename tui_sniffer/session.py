@@ -10,6 +10,7 @@ import threading
 from collections import OrderedDict
 from typing import Iterable, Iterator, Literal
 
+from tui_sniffer.analysis.http_pairing import HttpTransactions
 from tui_sniffer.analysis.pairing import RequestPairing
 from tui_sniffer.analysis.reassembly import TcpReassembly
 from tui_sniffer.analysis.tcp_conversations import TcpConversations
@@ -31,8 +32,13 @@ class Capture:
         self.index = PacketIndex(expected_packets=min(estimate, 1 << 22))
         self.tcp = TcpConversations(self.index, self._read_row)
         self.pairing = RequestPairing(self.index, self._plain_dissection, lambda: self.complete)
-        self.reassembly = TcpReassembly(self.index, self._read_row, lambda: self.complete) if reassemble else None
+        framing = TcpReassembly(self.index, self._read_row, lambda: self.complete)
+        self.reassembly = framing if reassemble else None
         """TCP reassembly (Wireshark's `tcp.desegment_tcp_streams`); None dissects every segment alone."""
+        self.http = HttpTransactions(framing, shown_in_last_segment=reassemble)
+        self.framing = framing
+        """Every TCP stream's segments and message boundaries (HTTP pairing and Follow Stream use them
+        whether or not `reassemble` shows reassembled messages)."""
         self.error: CaptureError | None = None
         self.complete = False
         self._batches = capture_file.scan()
@@ -131,6 +137,8 @@ class Capture:
         """Record metadata and every cross-packet fact of frame `number`."""
         info = self._record_info(number, previous_displayed)
         info.annotations.update(self.pairing.annotations(number - 1))
+        if info.tcp is not None:
+            info.annotations.update(self.http.annotations(number - 1))
         return info
 
     def _plain_dissection(self, row: int) -> DissectedPacket:

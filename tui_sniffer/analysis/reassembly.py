@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -109,6 +109,11 @@ class DirectionStream:
                 self._next_seq = (seq + length) & 0xFFFFFFFF
         if flags & _FIN:
             self.fin_row = row
+
+    def segment_payloads(self) -> Iterator[tuple[int, bytes]]:
+        """(row, new bytes) of every segment listed so far, in stream order (what Follow Stream shows)."""
+        for position, row in enumerate(self.rows):
+            yield row, self._payload(position)
 
     def read(self, start: int, end: int) -> bytes:
         """Stream bytes [start, min(end, available)), read from the segments that hold them."""

@@ -3,6 +3,7 @@ sources, `File Data`, and the content as text lines, JSON, a form, a media type 
 from __future__ import annotations
 
 import zlib
+from typing import Iterator
 from urllib.parse import unquote_plus
 
 from tui_sniffer.dissect.engine import Dissection
@@ -38,28 +39,66 @@ def add_body(dissection: Dissection, node: TreeNode, start: int, end: int, heade
     return _decode_and_show(dissection, node, start, end, headers)
 
 
-def _add_chunks(node: TreeNode, data: bytes, start: int, end: int, kind: str) -> bytes:
-    """`HTTP chunked response` with a `Data chunk (N octets)` per chunk; returns the de-chunked body."""
-    chunked = node.add_text(f"HTTP chunked {kind}", start, end - start)
-    parts = []
+def chunk_spans(data: bytes, start: int, end: int) -> Iterator[tuple[int, int, int]]:
+    """(size line start, its length, chunk size) of each chunk in [start, end), up to the last (size 0)."""
     position = start
     while position < end:
         line_end = data.find(b"\n", position, end)
         if line_end < 0:
-            break
+            return
         try:
             size = int(data[position:line_end].split(b";")[0].strip(), 16)
         except ValueError:
-            break
-        size_length = line_end + 1 - position
+            return
+        yield position, line_end + 1 - position, size
+        if size == 0:
+            return
+        position = line_end + 1 + size + 2
+
+
+def header_fields(head: bytes) -> dict[str, str]:
+    """The header lines of a message head (first line skipped) as lower-case name to value."""
+    fields = {}
+    for line in head.split(b"\n")[1:]:
+        name, colon, value = line.decode("latin-1").partition(":")
+        if colon:
+            fields[name.strip().lower()] = value.strip()
+    return fields
+
+
+def decoded_body(headers: dict[str, str], body: bytes) -> bytes:
+    """A body de-chunked and gzip/deflate-decoded as its headers say (what HTTP Follow shows)."""
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body = b"".join(body[line + length:line + length + size] for line, length, size in
+                        chunk_spans(body, 0, len(body)))
+    return _decompressed(headers, body) or body
+
+
+def _decompressed(headers: dict[str, str], body: bytes) -> bytes | None:
+    """The body with its gzip/deflate Content-Encoding undone, or None if it has none or is damaged."""
+    encoding = headers.get("content-encoding", "").strip().lower()
+    if encoding not in _DECOMPRESSORS or not body:
+        return None
+    try:
+        return zlib.decompressobj(_DECOMPRESSORS[encoding]).decompress(body)
+    except zlib.error:
+        return None
+
+
+def _add_chunks(node: TreeNode, data: bytes, start: int, end: int, kind: str) -> bytes:
+    """`HTTP chunked response` with a `Data chunk (N octets)` per chunk; returns the de-chunked body."""
+    chunked = node.add_text(f"HTTP chunked {kind}", start, end - start)
+    parts = []
+    for position, size_length, size in chunk_spans(data, start, end):
         if size == 0:
             last = chunked.add_text("End of chunked encoding", position, size_length)
             last.add(CHUNK_SIZE, 0, position, size_length, label="Chunk size: 0 octets")
-            trailer_end = data.find(b"\n", line_end + 1, end)
+            trailer_start = position + size_length
+            trailer_end = data.find(b"\n", trailer_start, end)
             if trailer_end >= 0:
-                chunked.add_text("\\r\\n", line_end + 1, trailer_end + 1 - line_end - 1)
+                chunked.add_text("\\r\\n", trailer_start, trailer_end + 1 - trailer_start)
             break
-        chunk_start = line_end + 1
+        chunk_start = position + size_length
         chunk = data[chunk_start:chunk_start + size]
         item = chunked.add_text(f"Data chunk ({size} octets)", position, size_length + size + 2)
         item.add(CHUNK_SIZE, size, position, size_length, label=f"Chunk size: {size} octets")
@@ -68,24 +107,19 @@ def _add_chunks(node: TreeNode, data: bytes, start: int, end: int, kind: str) ->
         item.add(CHUNK_BOUNDARY, boundary, chunk_start + size, len(boundary),
                  label=f"Chunk boundary: {boundary.hex()}")
         parts.append(chunk)
-        position = chunk_start + size + 2
     return b"".join(parts)
 
 
 def _decode_and_show(dissection: Dissection, node: TreeNode, start: int, end: int, headers: dict[str, str]) -> str:
     """Undo a gzip/deflate Content-Encoding into `Uncompressed entity body`, then show the content."""
-    encoding = headers.get("content-encoding", "").strip().lower()
     body = dissection.data[start:end]
-    if encoding in _DECOMPRESSORS and body:
-        try:
-            decoded = zlib.decompressobj(_DECOMPRESSORS[encoding]).decompress(body)
-        except zlib.error:
-            decoded = None
-        if decoded is not None:
-            node.add_text(f"Content-encoded entity body ({encoding}): {len(body)} bytes -> {len(decoded)} bytes",
-                          start, end - start, source=dissection.current_source)
-            with dissection.reading_source(UNCOMPRESSED_SOURCE, decoded):
-                return show_content(dissection, node, 0, len(decoded), headers.get("content-type", ""))
+    decoded = _decompressed(headers, body)
+    if decoded is not None:
+        encoding = headers["content-encoding"].strip().lower()
+        node.add_text(f"Content-encoded entity body ({encoding}): {len(body)} bytes -> {len(decoded)} bytes",
+                      start, end - start, source=dissection.current_source)
+        with dissection.reading_source(UNCOMPRESSED_SOURCE, decoded):
+            return show_content(dissection, node, 0, len(decoded), headers.get("content-type", ""))
     return show_content(dissection, node, start, end, headers.get("content-type", ""))
 
 
