@@ -81,22 +81,24 @@ class RequestPairing:
         return {}
 
     def _dns_annotations(self, row: int, tcp_stream: int, udp_stream: int) -> dict[str, object]:
-        """`dns.response_in` for a query; `dns.response_to` and `dns.time` for a response."""
-        packet = self._plain(row)
-        identifiers = packet.values("dns.id")
-        if not identifiers:
+        """`dns.messages`: for each DNS message in the frame, in order, the query or response that pairs
+        with it (`dns.response_in` for a query; `dns.response_to` and `dns.time` for a response)."""
+        messages = _dns_messages(self._plain(row))
+        if not messages:
             return {}
-        is_response = any(packet.values("dns.flags.response")[:1])
         column, stream = ("udp_stream", udp_stream) if udp_stream >= 0 else ("tcp_stream", tcp_stream)
         same_stream = self._index.column(column) == stream
-        for candidate in self._rows_around(row, same_stream, later=not is_response).tolist():
-            other = self._plain(candidate)
-            if other.values("dns.id")[:1] == identifiers[:1] and \
-                    any(other.values("dns.flags.response")[:1]) != is_response:
-                if not is_response:
-                    return {"dns.response_in": candidate + 1}
-                return {"dns.response_to": candidate + 1, "dns.time": self._seconds_between(candidate, row, 1e9)}
-        return {}
+        links = []
+        for identifier, is_response in messages:
+            found: dict[str, object] = {}
+            for candidate in self._rows_around(row, same_stream, later=not is_response).tolist():
+                if (identifier, not is_response) in _dns_messages(self._plain(candidate)):
+                    found = {"dns.response_to": candidate + 1,
+                             "dns.time": self._seconds_between(candidate, row, 1e9)} if is_response \
+                        else {"dns.response_in": candidate + 1}
+                    break
+            links.append(found)
+        return {"dns.messages": links}
 
     def _stream_annotations(self, row: int, tcp_stream: int) -> dict[str, object]:
         """`http.conversation` and `tls.version`: what the frames of this TCP stream showed."""
@@ -132,3 +134,8 @@ class RequestPairing:
                 known["tls_version"] = negotiated[-1]
         known["scanned_until"] = row
         return known
+
+
+def _dns_messages(packet: DissectedPacket) -> list[tuple[int, bool]]:
+    """(transaction id, is a response) of each DNS message in a packet, in order."""
+    return list(zip(packet.values("dns.id"), (bool(flag) for flag in packet.values("dns.flags.response"))))

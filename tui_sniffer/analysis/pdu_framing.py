@@ -51,7 +51,7 @@ def message_kind(head: bytes, ports: set[int]) -> str | None:
         return "http"
     if looks_like_record(head, 0, len(head)):
         return "tls"
-    if ports & _DNS_PORTS and len(head) >= 2:
+    if ports & _DNS_PORTS and head:
         return "dns"
     return None
 

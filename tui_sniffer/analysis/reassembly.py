@@ -236,20 +236,20 @@ class DirectionStream:
             start = max(message.start, segment_start) - segment_start + skip
             end = min(message.end, segment_end) - segment_start + skip
             if message.last_row != row:
-                pieces.append(PayloadPiece(start, end, reassembled_in=message.last_row + 1))
+                pieces.append(PayloadPiece(start, end, reassembled_in=message.last_row + 1, kind=message.kind))
             elif message.start < segment_start:
-                pieces.append(PayloadPiece(start, end, pdu=self._reassembled(message)))
+                pieces.append(PayloadPiece(start, end, pdu=self._reassembled(message), kind=message.kind))
             elif message.kind == whole_kind == "tls" and pieces[-1].end == start:
                 pieces[-1].end = end
                 continue
             else:
-                pieces.append(PayloadPiece(start, end))
+                pieces.append(PayloadPiece(start, end, kind=message.kind))
                 whole_kind = message.kind
                 continue
             whole_kind = None
         if self._start < segment_end:
             start = max(self._start, segment_start) - segment_start + skip
-            pieces.append(PayloadPiece(start, segment_end - segment_start + skip, unfinished=True))
+            pieces.append(PayloadPiece(start, segment_end - segment_start + skip, unfinished=True, kind=self._kind))
         return pieces
 
     def _fin_pieces(self, row: int) -> list[PayloadPiece] | None:
@@ -258,7 +258,7 @@ class DirectionStream:
             return None
         self.frame_all()
         if self.messages and self.messages[-1].last_row == row:
-            return [PayloadPiece(0, 0, pdu=self._reassembled(self.messages[-1]))]
+            return [PayloadPiece(0, 0, pdu=self._reassembled(self.messages[-1]), kind=self.messages[-1].kind)]
         return None
 
     def _reassembled(self, message: Message) -> ReassembledPdu:

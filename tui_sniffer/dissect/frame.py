@@ -38,6 +38,8 @@ class PayloadPiece:
     pdu: ReassembledPdu | None = None
     reassembled_in: int | None = None
     unfinished: bool = False
+    kind: str | None = None
+    """Which framer cut the message ("http", "tls", "dns"), None for bytes no framer claimed."""
 
 
 @dataclass(slots=True)

@@ -199,15 +199,16 @@ def _add_question(parent: TreeNode, data: bytes, message: int, position: int, na
 
 
 def _add_links(dissection: Dissection, node: TreeNode) -> None:
-    """`[Response In: N]`, `[Request In: N]` and `[Time: x]` from analysis annotations."""
-    annotations = dissection.frame.annotations
-    response_in = annotations.get(RESPONSE_IN.name)
-    request_in = annotations.get(RESPONSE_TO.name)
-    elapsed = annotations.get(TIME.name)
+    """`[Response In: N]`, `[Request In: N]` and `[Time: x]` from the pairing of this frame's n-th message."""
+    messages = dissection.frame.annotations.get("dns.messages")
+    ordinal = sum(1 for layer in dissection.layers if layer.definition in _PROTOCOL_NODES.values()) - 1
+    if not isinstance(messages, list) or not 0 <= ordinal < len(messages):
+        return
+    links = messages[ordinal]
+    response_in, request_in, elapsed = (links.get(field.name) for field in (RESPONSE_IN, RESPONSE_TO, TIME))
     if isinstance(response_in, int):
         node.add_generated(RESPONSE_IN, response_in)
     if isinstance(request_in, int):
         node.add_generated(RESPONSE_TO, request_in)
     if isinstance(elapsed, float):
         node.add_generated(TIME, elapsed)
-

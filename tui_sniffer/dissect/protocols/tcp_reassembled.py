@@ -19,9 +19,16 @@ REASSEMBLED_LENGTH = register("tcp.reassembled.length", "Reassembled TCP length"
 REASSEMBLED_DATA = register("tcp.reassembled.data", "Reassembled TCP Data", FieldType.BYTES,
                             description="The reassembled payload")
 
+PDU_SIZE = register("tcp.pdu.size", "PDU Size", FieldType.UINT32, description="The size of this PDU")
+
 REASSEMBLED_SOURCE = "Reassembled TCP"
-_INFO_SEPARATORS = {"HTTP": ""}
-"""How a second message's Info joins the first's in one frame (TLS and most others: a comma)."""
+_LENGTH_PREFIXED = {"dns"}
+"""Framed like Wireshark's tcp_dissect_pdus: a `[PDU Size]` line per message, one protocol entry per run."""
+_ONE_ENTRY_PER_RUN = {"dns", "http"}
+"""Protocols whose dissector takes every whole message of a segment in one call (listed once in frame.protocols)."""
+_INFO_SEPARATORS = {"HTTP": "", "HTTP/JSON": "", "DNS": None, "MDNS": None, "LLMNR": None}
+"""How a later message's Info joins the earlier one's in one frame: no space (HTTP), replacing it (DNS,
+whose last message wins) or, for TLS and the rest, a comma."""
 _SHOWN_BYTES = 36
 
 
@@ -34,6 +41,11 @@ def _plural(count: int) -> str:
     return f"{count} byte{'s' if count != 1 else ''}"
 
 
+def _is_whole(piece: PayloadPiece) -> bool:
+    """Whether a piece holds messages that start and end in this segment."""
+    return piece.pdu is None and piece.reassembled_in is None and not piece.unfinished
+
+
 def dissect_segment_payload(dissection: Dissection, tcp_node: TreeNode, payload_start: int) -> None:
     """Dissect a segment's payload whole, or piece by piece as TCP reassembly divided it."""
     pieces = dissection.frame.tcp_payload
@@ -44,16 +56,27 @@ def dissect_segment_payload(dissection: Dissection, tcp_node: TreeNode, payload_
     _add_segment_lines(dissection, tcp_node, payload_start, pieces)
     tcp_info = dissection.info
     shown: tuple[str, str] | None = None
+    run_protocol: str | None = None
+    previous_whole_kind: str | None = None
     for piece in pieces:
+        first_protocol = len(dissection.protocols)
         if piece.pdu is not None:
             _dissect_reassembled(dissection, piece.pdu)
-        elif piece.reassembled_in is None and not piece.unfinished:
+        elif _is_whole(piece):
             dissection.dissect_payload(payload_start + piece.start, payload_start + piece.end)
         else:
             continue
+        added = dissection.protocols[first_protocol:first_protocol + 1]
+        continues_run = _is_whole(piece) and piece.kind in _ONE_ENTRY_PER_RUN and piece.kind == previous_whole_kind
+        if continues_run and added == [run_protocol]:
+            del dissection.protocols[first_protocol]
+        elif added:
+            run_protocol = added[0]
+        previous_whole_kind = piece.kind if _is_whole(piece) else None
         if shown is not None:
             separator = _INFO_SEPARATORS.get(shown[0], ", ")
-            dissection.info = f"{shown[1]}{separator}{dissection.info}"
+            if separator is not None:
+                dissection.info = f"{shown[1]}{separator}{dissection.info}"
         shown = dissection.protocol_column, dissection.info
     if shown is None:
         dissection.set_columns("TCP", f"{tcp_info} [TCP segment of a reassembled PDU]")
@@ -61,9 +84,14 @@ def dissect_segment_payload(dissection: Dissection, tcp_node: TreeNode, payload_
 
 def _add_segment_lines(dissection: Dissection, tcp_node: TreeNode, payload_start: int,
                        pieces: list[PayloadPiece]) -> None:
-    """`TCP segment data (N bytes)` for every stretch that belongs to a reassembled message."""
+    """`[PDU Size: N]` for length-prefixed messages shown here, then `TCP segment data (N bytes)` for
+    every stretch that belongs to a reassembled message."""
     for piece in pieces:
-        if piece.pdu is None and piece.reassembled_in is None and not piece.unfinished:
+        if piece.kind in _LENGTH_PREFIXED and (piece.pdu is not None or _is_whole(piece)):
+            size = len(piece.pdu.data) if piece.pdu is not None else piece.end - piece.start
+            tcp_node.add_generated(PDU_SIZE, size)
+    for piece in pieces:
+        if _is_whole(piece):
             continue
         if piece.reassembled_in is not None:
             tcp_node.add_generated(REASSEMBLED_IN, piece.reassembled_in)

@@ -5,6 +5,7 @@ import struct
 
 from tui_sniffer.dissect.engine import Dissection, MalformedError, handles_payload
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
+from tui_sniffer.dissect.protocols.tcp_reassembled import bytes_text
 from tui_sniffer.dissect.protocols.tls_handshake import add_handshake_message
 from tui_sniffer.dissect.protocols.tls_names import (ALERT_DESCRIPTIONS, ALERT_LEVELS, CONTENT_TYPES,
                                                      HANDSHAKE_TYPES, PROTOCOL_COLUMNS, VERSIONS)
@@ -80,7 +81,7 @@ def dissect_records(dissection: Dissection, offset: int, end: int) -> None:
             if negotiated:
                 session_version = negotiated
         elif content_type == 20:
-            record.add(CHANGE_CIPHER_SPEC, None, body, body_end - body)
+            record.add(CHANGE_CIPHER_SPEC, None, body, body_end - body, label=CHANGE_CIPHER_SPEC.label)
             title, names = "Change Cipher Spec Protocol: Change Cipher Spec", ["Change Cipher Spec"]
             encrypted_handshake = True
         elif content_type == 21:
@@ -89,7 +90,7 @@ def dissect_records(dissection: Dissection, offset: int, end: int) -> None:
             application = "Hypertext Transfer Protocol" if {dissection.source_port, dissection.destination_port} \
                 & _HTTPS_PORTS else "Application Data"
             payload = data[body:body_end]
-            record.add(APP_DATA, payload, body, len(payload), label=f"Encrypted Application Data: {payload.hex()}")
+            record.add(APP_DATA, payload, body, len(payload), label=f"Encrypted Application Data: {bytes_text(payload)}")
             record.add_generated(APP_DATA_PROTO, application)
             title, names = f"Application Data Protocol: {application}", [CONTENT_TYPES.get(content_type, "")]
         record.label = f"{label_version} Record Layer: {title}"

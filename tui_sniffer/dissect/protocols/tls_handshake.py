@@ -7,6 +7,7 @@ from tui_sniffer.dissect.fields import Base, FieldType, absolute_time_text, regi
 from tui_sniffer.dissect.protocols.tls_names import (CIPHER_SUITES, COMPRESSION_METHODS, EC_POINT_FORMATS,
                                                      EXTENSIONS, GROUPS, HANDSHAKE_TYPES, HASH_ALGORITHMS,
                                                      PSK_MODES, SIGNATURE_ALGORITHMS, SIGNATURE_PARTS, VERSIONS)
+from tui_sniffer.dissect.protocols.tcp_reassembled import bytes_text
 from tui_sniffer.dissect.tree import TreeNode
 
 
@@ -101,7 +102,7 @@ def add_handshake_message(node: TreeNode, data: bytes, offset: int, end: int,
         ticket_length, = struct.unpack_from(">H", data, body + 4)
         node.add(TICKET_LENGTH, ticket_length, body + 4, 2)
         ticket = data[body + 6:body + 6 + ticket_length]
-        node.add(TICKET, ticket, body + 6, len(ticket), label=f"Session Ticket: {ticket.hex()}")
+        node.add(TICKET, ticket, body + 6, len(ticket), label=f"Session Ticket: {bytes_text(ticket)}")
     return None
 
 
@@ -113,7 +114,7 @@ def _add_hello(node: TreeNode, data: bytes, position: int, end: int, is_client: 
     """
     node.add(VERSION, struct.unpack_from(">H", data, position)[0], position, 2)
     random = data[position + 2:position + 34]
-    random_node = node.add(RANDOM, random, position + 2, 32, label=f"Random: {random.hex()}")
+    random_node = node.add(RANDOM, random, position + 2, 32, label=f"Random: {bytes_text(random)}")
     seconds, = struct.unpack_from(">I", random)
     if session_version is not None:
         shows_time = session_version != 0x0304
@@ -122,13 +123,13 @@ def _add_hello(node: TreeNode, data: bytes, position: int, end: int, is_client: 
     if shows_time:
         random_node.add(RANDOM_TIME, float(seconds), position + 2, 4,
                         label=f"GMT Unix Time: {absolute_time_text(seconds, 0)}")
-        random_node.add(RANDOM_BYTES, random[4:], position + 6, 28, label=f"Random Bytes: {random[4:].hex()}")
+        random_node.add(RANDOM_BYTES, random[4:], position + 6, 28, label=f"Random Bytes: {bytes_text(random[4:])}")
     position += 34
     session_length = data[position]
     node.add(SESSION_ID_LENGTH, session_length, position, 1)
     if session_length:
         session = data[position + 1:position + 1 + session_length]
-        node.add(SESSION_ID, session, position + 1, session_length, label=f"Session ID: {session.hex()}")
+        node.add(SESSION_ID, session, position + 1, session_length, label=f"Session ID: {bytes_text(session)}")
     position += 1 + session_length
     if is_client:
         suites_length, = struct.unpack_from(">H", data, position)
@@ -238,7 +239,7 @@ def _add_extension(node: TreeNode, extension_type: int, data: bytes, start: int,
     elif extension_type == 35:
         node.add_text(f"Data ({end - start} bytes)", start, end - start)
     elif end > start:
-        node.add(EXTENSION_DATA, data[start:end], start, end - start, label=f"Data: {data[start:end].hex()}")
+        node.add(EXTENSION_DATA, data[start:end], start, end - start, label=f"Data: {bytes_text(data[start:end])}")
     return None
 
 
@@ -268,7 +269,7 @@ def _add_key_share(node: TreeNode, data: bytes, start: int, end: int, is_client:
         entry.add(KEY_SHARE_GROUP, group, position, 2)
         entry.add(KEY_EXCHANGE_LENGTH, length, position + 2, 2)
         key = data[position + 4:position + 4 + length]
-        entry.add(KEY_EXCHANGE, key, position + 4, length, label=f"Key Exchange: {key.hex()}")
+        entry.add(KEY_EXCHANGE, key, position + 4, length, label=f"Key Exchange: {bytes_text(key)}")
         position += 4 + length
 
 
@@ -284,5 +285,5 @@ def _add_certificates(node: TreeNode, data: bytes, position: int, end: int) -> N
         chain.add(CERTIFICATE_LENGTH, length, position, 3)
         certificate = data[position + 3:position + 3 + length]
         chain.add(CERTIFICATE, certificate, position + 3, len(certificate),
-                  label=f"Certificate: {certificate.hex()}")
+                  label=f"Certificate: {bytes_text(certificate)}")
         position += 3 + length
