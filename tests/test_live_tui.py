@@ -236,3 +236,32 @@ async def test_without_privilege_the_app_says_how_and_keeps_running(monkeypatch:
         assert app.is_running and app.live is None
         await pilot.press("ctrl+o")
         assert isinstance(app.screen, StartScreen)
+
+
+@needs_root
+async def test_a_display_filter_keeps_applying_to_new_packets() -> None:
+    with echo_server() as server:
+        app = SnifferApp(None, live_settings=LiveCaptureSettings(["lo"], f"tcp port {server.port}"))
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.live is not None, "the capture to start")
+            await asyncio.to_thread(server.exchange, b"before")
+            await until(pilot, lambda: connection_closed(app), "the first connection")
+            await pilot.press("slash", *"tcp.flags.syn == 1", "enter")
+            await until(pilot, lambda: app.applied_filter_text == "tcp.flags.syn == 1", "the filter")
+            assert len(app.displayed_packet_numbers) == 2
+            await asyncio.to_thread(server.exchange, b"after")
+            await until(pilot, lambda: len(app.displayed_packet_numbers) == 4, "the new SYNs to be displayed")
+            shown = [app.capture.dissect(int(n)).summary.info for n in app.displayed_packet_numbers]
+            assert [("[SYN]" in info, "[SYN, ACK]" in info) for info in shown] == [(True, False), (False, True)] * 2
+            assert app.packet_list.selected_number == int(app.displayed_packet_numbers[-1])
+
+
+async def test_start_screen_opens_when_the_demo_is_also_a_recent_file() -> None:
+    from tui_sniffer.ui.recent_files import demo_captures, remember_file
+
+    for demo in demo_captures():
+        remember_file(str(demo))
+    app = SnifferApp(None, list_interfaces=fixed_interfaces)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen)

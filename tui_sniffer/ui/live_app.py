@@ -21,6 +21,7 @@ from tui_sniffer.capture.live_settings import LiveCaptureSettings
 from tui_sniffer.capture.records import CaptureError
 from tui_sniffer.session import Capture, open_growing_capture
 from tui_sniffer.ui.live_dialogs import CaptureFilterScreen, SaveAnswer, SaveCaptureScreen, SaveRequest
+from tui_sniffer.ui.live_filter import LiveFilterMixin
 from tui_sniffer.ui.live_widgets import InterfacePicker, rate_text
 from tui_sniffer.ui.text_safety import printable
 
@@ -82,7 +83,7 @@ def capture_state_forms(statistics: LiveStatistics, interfaces: list[str], captu
     return " · ".join(full), " · ".join(short), f"{state[0]} {statistics.captured}"
 
 
-class LiveCaptureMixin:
+class LiveCaptureMixin(LiveFilterMixin):
     """The app's live-capture state and actions (see the module docstring)."""
 
     live: LiveCapture | None = None
@@ -110,7 +111,7 @@ class LiveCaptureMixin:
         self._release_live()
         self.workers.cancel_group(self, "indexing")
         self.live, self.live_view, self.live_settings = live, view, settings
-        self.live_saved_count = 0
+        self.live_saved_count = self._live_seen_count = self._live_filtered_through = 0
         name = os.path.basename(live.output_path) if not live.is_temporary else "Live: " + ", ".join(
             live.interface_names)
         self.show_capture(view, name, loading=False)
@@ -146,14 +147,16 @@ class LiveCaptureMixin:
         if self.capture is not self.live_view:  # the user opened another capture: this one ends here
             message.live.request_stop()
             return
-        self._follow_newest()
+        self._follow_newest(self._update_view)
+        self._extend_live_filter(message.indexed_count)
         self._show_capture_state(message.statistics)
 
     def on_live_capture_ended(self, message: LiveCaptureEnded) -> None:
         if message.live is not self.live:
             return
         if self.capture is self.live_view:
-            self._follow_newest()
+            self._follow_newest(self._update_view)
+            self._extend_live_filter(message.indexed_count)
         self._show_capture_state(message.statistics)
         reason = message.statistics.stop_reason
         for problem in message.statistics.problems:
@@ -162,16 +165,6 @@ class LiveCaptureMixin:
             self.notify(printable(reason), title="Capture failed", severity="error", markup=False, timeout=20)
         elif reason in ("packets", "duration", "filesize", "files"):
             self.notify(f"Capture stopped: the {reason} limit was reached.", markup=False, timeout=5)
-
-    def _follow_newest(self) -> None:
-        """Update the view; if the cursor was on the newest packet and in sight, move it to the new newest."""
-        packet_list = self.packet_list
-        count = len(self.displayed_packet_numbers)
-        following = count == 0 or (packet_list.cursor_row >= count - 1
-                                    and packet_list.scroll_y + packet_list.visible_rows >= count)
-        self._update_view()
-        if following and len(self.displayed_packet_numbers) > count:
-            packet_list.action_bottom()
 
     def _show_capture_state(self, statistics: LiveStatistics) -> None:
         """Put the capture's counters in the status bar."""

@@ -142,7 +142,8 @@ class InterfacePicker(Vertical):
         line = Text(f"{mark} {printable(interface.name):<12.12} {printable(interface.description):<12.12} "
                     f"{interface.state:<17.17} ")
         line.append(sparkline(list(row.rates)), style="bold")
-        line.append(f" {rate_text(rate):>11}  {printable(', '.join(interface.addresses))}")
+        addresses = printable(", ".join(interface.addresses))
+        line.append(f" {rate_text(rate):>11}  {addresses if len(addresses) <= 28 else addresses[:27] + '…'}")
         return line
 
     def _sample(self) -> None:

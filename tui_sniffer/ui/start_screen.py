@@ -47,9 +47,10 @@ class StartScreen(Screen[None]):
     def _options(self) -> list[Option | None]:
         """Headings and entries: demo and recent files (the interface picker below lists interfaces)."""
         options: list[Option | None] = [Option(Text("Demo capture", style="bold"), disabled=True)]
+        demos = demo_captures()
         options += [Option(Text(f"  {printable(path.name)}   (bundled with tui-sniffer)"), id=f"file:{path}")
-                    for path in demo_captures()]
-        recent = [path for path in load_recent_files() if Path(path).is_file()]
+                    for path in demos]
+        recent = [path for path in load_recent_files() if Path(path).is_file() and Path(path) not in demos]
         options.append(Option(Text("Recent files", style="bold"), disabled=True))
         options += [Option(Text(f"  {printable(path)}"), id=f"file:{path}") for path in recent]
         if not recent:
