@@ -68,7 +68,7 @@ def test_dns_info_and_links_from_annotations() -> None:
     """A response's Info lists its answers; analysis annotations become generated links."""
     answer = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x02\x58\x00\x04\x0a\x00\x00\x01"
     payload = struct.pack(">6H", 0x1A2B, 0x8180, 1, 1, 0, 0) + b"\x07example\x03com\x00\x00\x01\x00\x01" + answer
-    packet = dissect(udp_frame(payload, 53, 40000), **{"dns.response_to": 3, "dns.time": 0.25})
+    packet = dissect(udp_frame(payload, 53, 40000), **{"dns.messages": [{"dns.response_to": 3, "dns.time": 0.25}]})
     assert packet.summary.info == "Standard query response 0x1a2b A example.com A 10.0.0.1"
     assert packet.fields("dns.response_to") == ["3"]
     assert packet.fields("dns.a") == ["10.0.0.1"]
