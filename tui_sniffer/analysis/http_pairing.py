@@ -2,7 +2,8 @@
 
 The messages come from reassembly's framing of both stream directions (no dissection): each is
 shown in the frame that completes it (or, without reassembly, in its first segment). Requests are
-numbered in order; each response answers the oldest request still unanswered.
+numbered in order; as in Wireshark, a response answers the latest request if that one is still
+unanswered (with pipelining, earlier requests stay without a response).
 """
 from __future__ import annotations
 
@@ -63,11 +64,11 @@ class HttpTransactions:
             if message.is_request:
                 transactions.append(_Transaction(message))
                 continue
-            waiting = next((transaction for transaction in transactions if transaction.response is None), None)
-            if waiting is None:
-                transactions.append(_Transaction(None, message))
+            latest = transactions[-1] if transactions else None
+            if latest is not None and latest.request is not None and latest.response is None:
+                latest.response = message
             else:
-                waiting.response = message
+                transactions.append(_Transaction(None, message))
         by_row: dict[int, list[dict[str, object]]] = {}
         timestamps = self._reassembly.index.column("timestamp_ns")
         total = len(transactions)
