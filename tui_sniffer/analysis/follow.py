@@ -260,3 +260,59 @@ def _yaml_peers(followed: FollowedStream) -> str:
         host, port = (endpoint.host, endpoint.port) if endpoint else ("", 0)
         lines += [f"  - peer: {number}\n", f"    host: {host}\n", f"    port: {port}\n"]
     return "".join(lines) + "packets:\n"
+
+
+SIDES = ("both", "client", "server")
+SHOW_MODE_NAMES = {"ascii": "ASCII", "hex": "Hex Dump", "carray": "C Arrays", "raw": "Raw", "yaml": "YAML"}
+_RAW_LINE_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ShownLine:
+    """One line of the Follow window: its text and the chunk it shows (None for a heading)."""
+
+    text: str
+    chunk: int | None
+    from_server: bool = False
+
+
+def side_label(followed: FollowedStream, side: str) -> str:
+    """`Entire conversation (2,555 bytes)` or `10.0.0.2:33778 → 10.0.0.1:80 (262 bytes)`, as Wireshark words it."""
+    if side == "both" or followed.client is None:
+        return f"Entire conversation ({followed.byte_count():,} bytes)"
+    from_server = side == "server"
+    source, destination = (followed.server, followed.client) if from_server else (followed.client, followed.server)
+    return f"{source} \u2192 {destination} ({followed.byte_count(from_server):,} bytes)"
+
+
+def shown_lines(followed: FollowedStream, mode: str, side: str = "both") -> list[ShownLine]:
+    """The Follow window's text in `mode` (one of SHOW_MODES) for one side or both, a chunk per block."""
+    lines: list[ShownLine] = []
+    if mode == "yaml":
+        lines += [ShownLine(text, None) for text in _yaml_peers(followed).splitlines()]
+    offsets = {False: 0, True: 0}
+    counts = {False: 0, True: 0}
+    for number, chunk in enumerate(followed.chunks):
+        if side != "both" and chunk.from_server != (side == "server"):
+            continue
+        texts = _chunk_lines(chunk, mode, offsets[chunk.from_server], counts[chunk.from_server])
+        lines += [ShownLine(text, number, chunk.from_server) for text in texts]
+        offsets[chunk.from_server] += len(chunk.data)
+        counts[chunk.from_server] += 1
+    return lines
+
+
+def _chunk_lines(chunk: FollowChunk, mode: str, offset: int, number: int) -> list[str]:
+    """One chunk's lines in a show mode (`offset` and `number` count within the chunk's side)."""
+    if mode == "ascii":
+        text = ascii_text(chunk.data).replace("\r\n", "\n").removesuffix("\n")
+        return text.split("\n")
+    if mode == "hex":
+        return hex_dump(chunk.data, offset).splitlines()
+    if mode == "carray":
+        return c_array(chunk, number).splitlines()
+    if mode == "raw":
+        hex_text = chunk.data.hex()
+        step = _RAW_LINE_BYTES * 2
+        return [hex_text[start:start + step] for start in range(0, len(hex_text), step)]
+    return yaml_chunk(chunk).splitlines()
