@@ -18,6 +18,8 @@ from tui_sniffer.capture import CaptureError, CaptureFile, RawRecord, open_captu
 from tui_sniffer.dissect.engine import dissect_frame
 from tui_sniffer.dissect.frame import FrameInfo
 from tui_sniffer.dissect.tree import DissectedPacket
+from tui_sniffer.filter import CompiledFilter, compile_filter
+from tui_sniffer.filter.scan import FilterProgress, FilterRun
 from tui_sniffer.store.index import PacketIndex
 
 _DISSECTION_CACHE_SIZE = 512
@@ -221,6 +223,21 @@ class Capture:
                     captured_length=int(captured[row]), wire_length=int(wire[row]), link_type=int(link_types[row]),
                     interface_id=int(interface_ids[row]), comments=list(comments.get(row, ()))))
         return len(rows)
+
+    def iter_filter(self, compiled: CompiledFilter, start_row: int = 0) -> Iterator[FilterProgress]:
+        """Test the rows indexed so far from `start_row`, yielding matches at least every ~50 ms of work.
+
+        Columns decide most rows at once; only the rest are dissected. It indexes nothing more: call
+        again from the last item's `rows_total` once more rows are indexed.
+        """
+        run = FilterRun(compiled, self.index, self.dissect, own_tcp_payloads=self.reassembly is None)
+        return run.progress(start_row)
+
+    def filter(self, text: str) -> list[int]:
+        """The frame numbers matching a display filter, over the whole file; raises FilterError."""
+        compiled = compile_filter(text)
+        self.index_all()
+        return [int(number) for progress in self.iter_filter(compiled) for number in progress.frames]
 
     def close(self) -> None:
         """Release the file (and any temporary spool of a pipe or gzip file)."""

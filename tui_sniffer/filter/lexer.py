@@ -84,8 +84,8 @@ _KEYWORDS = {
 
 _PUNCTUATION = sorted([
     ("===", TokenKind.ALL_EQ), ("!==", TokenKind.ANY_NE), ("==", TokenKind.ANY_EQ),
-    ("!=", TokenKind.ALL_NE), (">=", TokenKind.GE), ("<=", TokenKind.LE), ("&&", TokenKind.AND),
-    ("||", TokenKind.OR), ("..", TokenKind.DOTDOT), (">", TokenKind.GT), ("<", TokenKind.LT),
+    ("!=", TokenKind.ALL_NE), ("~=", TokenKind.ANY_NE), (">=", TokenKind.GE), ("<=", TokenKind.LE),
+    ("&&", TokenKind.AND), ("||", TokenKind.OR), ("..", TokenKind.DOTDOT), (">", TokenKind.GT), ("<", TokenKind.LT),
     ("!", TokenKind.NOT), ("~", TokenKind.MATCHES), ("&", TokenKind.BITWISE_AND),
     ("+", TokenKind.PLUS), ("-", TokenKind.MINUS), ("*", TokenKind.STAR), ("/", TokenKind.SLASH),
     ("%", TokenKind.PERCENT), ("(", TokenKind.LPAREN), (")", TokenKind.RPAREN),

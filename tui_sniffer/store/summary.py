@@ -16,8 +16,27 @@ ETHERTYPE_IPV4 = 0x0800
 ETHERTYPE_IPV6 = 0x86DD
 ETHERTYPE_ARP = 0x0806
 ETHERTYPE_VLAN = 0x8100
+IP_PROTO_ICMP = 1
 IP_PROTO_TCP = 6
 IP_PROTO_UDP = 17
+IP_PROTO_ICMPV6 = 58
+
+DOUBT_NETWORK = 1
+"""`layer_doubt` bit: dissection may show IP/IPv6/ARP layers other than these columns say (an
+unknown link type, stacked VLAN tags, a bogus IP header, a tunnel, an ICMP error quoting a packet)."""
+DOUBT_TRANSPORT = 2
+"""`layer_doubt` bit: dissection may show TCP/UDP/ICMP (and what they carry) other than these columns
+say (a fragment, IPv6 extension headers, a transport header cut short or with a bogus length)."""
+
+_KNOWN_LINK_TYPES = (linktypes.ETHERNET, linktypes.LINUX_SLL, linktypes.LINUX_SLL2, linktypes.NULL,
+                     linktypes.RAW, linktypes.IPV4, linktypes.IPV6)
+_STACKED_VLAN_TYPES = (ETHERTYPE_VLAN, 0x88A8, 0x9100)
+_TUNNEL_PROTOCOLS = (4, 41)
+"""IP in IP and IPv6 in IP: the dissector shows a second network layer."""
+_IPV6_EXTENSION_HEADERS = (0, 43, 44, 50, 51, 60, 135, 139, 140, 253, 254)
+_ICMP_QUERY_TYPES = (0, 8)
+"""ICMP echo reply/request: the only ICMP messages whose layers the columns describe exactly."""
+_HEAD_BYTES = 8
 
 
 @dataclass(slots=True)
@@ -44,6 +63,9 @@ class SummaryColumns:
     transport_offset: np.ndarray   # uint32: where the TCP/UDP header starts in the frame
     payload_offset: np.ndarray     # uint32: where the transport payload starts in the frame
     payload_length: np.ndarray     # uint32: TCP segment / UDP payload length
+    payload_head: np.ndarray       # uint64: the payload's first 8 bytes, big-endian, zero-padded
+    vlan_tagged: np.ndarray        # bool: one 802.1Q tag sits between Ethernet and `ethertype`
+    layer_doubt: np.ndarray        # uint8: DOUBT_* bits, where dissection may disagree with columns
 
 
 def _gather_u8(buffer: np.ndarray, positions: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -150,6 +172,33 @@ def summarize(buffer: bytes, data_positions: np.ndarray, captured_lengths: np.nd
     payload_start = np.where(is_tcp, transport + tcp_header, np.where(is_udp, transport + 8, end))
     payload_length = np.clip(network_end - payload_start, 0, None)
     payload_length = np.where(has_ports, payload_length, 0)
+    head_length = np.minimum(payload_length, _HEAD_BYTES)
+    payload_head = np.zeros(count, dtype=np.uint64)
+    for index in range(_HEAD_BYTES):
+        payload_head = (payload_head << np.uint64(8)) | \
+            _gather_u8(raw, payload_start + index, index < head_length).astype(np.uint64)
+
+    version_nibble = _gather_u8(raw, network, is_ipv4 | is_ipv6) >> 4
+    icmp_type = _gather_u8(raw, transport, has_transport & within(transport, 1))
+    udp_length = _gather_be(raw, transport + 4, is_udp, 2).astype(np.int64)
+    known_link = np.isin(link_types, _KNOWN_LINK_TYPES)
+    raw_ip_link = np.isin(link_types, (linktypes.RAW, linktypes.IPV4, linktypes.IPV6))
+    network_doubt = ~known_link | (network > end) | np.isin(ethertype, _STACKED_VLAN_TYPES)
+    network_doubt |= raw_ip_link & ~(is_ipv4 | is_ipv6)
+    network_doubt |= (ethertype == ETHERTYPE_IPV4) & (~is_ipv4 | (version_nibble != 4) | (ip4_total < header_words * 4))
+    network_doubt |= (ethertype == ETHERTYPE_IPV6) & (~is_ipv6 | (version_nibble != 6))
+    network_doubt |= (is_ipv4 | is_ipv6) & np.isin(ip_proto, _TUNNEL_PROTOCOLS)
+    network_doubt |= is_ipv4 & (ip_proto == IP_PROTO_ICMP) & ~np.isin(icmp_type, _ICMP_QUERY_TYPES)
+    network_doubt |= is_ipv6 & (ip_proto == IP_PROTO_ICMPV6) & (icmp_type < 128)
+    transport_doubt = network_doubt | (is_ipv4 & ((fragment_field & 0x3FFF) != 0))
+    transport_doubt |= is_ipv6 & np.isin(ip_proto, _IPV6_EXTENSION_HEADERS)
+    transport_doubt |= has_transport & (ip_proto == IP_PROTO_TCP) & \
+        (~is_tcp | (tcp_header < 20) | (transport + np.maximum(tcp_header, 20) > network_end))
+    transport_doubt |= has_transport & (ip_proto == IP_PROTO_UDP) & \
+        (~is_udp | (transport + 8 > network_end) | (udp_length < 8) | (transport + udp_length != network_end))
+    transport_doubt |= has_transport & np.isin(ip_proto, (IP_PROTO_ICMP, IP_PROTO_ICMPV6)) & \
+        ~within(transport, 8)
+    layer_doubt = (network_doubt * DOUBT_NETWORK | (transport_doubt | network_doubt) * DOUBT_TRANSPORT)
 
     return SummaryColumns(
         ethertype=ethertype, eth_src=eth_src, eth_dst=eth_dst, ip_version=ip_version,
@@ -159,5 +208,6 @@ def summarize(buffer: bytes, data_positions: np.ndarray, captured_lengths: np.nd
         tcp_seq=tcp_seq, tcp_ack=tcp_ack, tcp_window=tcp_window,
         transport_offset=np.where(has_ports, transport - start, 0).astype(np.uint32),
         payload_offset=np.clip(payload_start - start, 0, None).astype(np.uint32),
-        payload_length=payload_length.astype(np.uint32),
+        payload_length=payload_length.astype(np.uint32), payload_head=payload_head,
+        vlan_tagged=vlan, layer_doubt=layer_doubt.astype(np.uint8),
     )
