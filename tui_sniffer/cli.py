@@ -7,6 +7,8 @@ import os
 import sys
 from typing import Iterator, NoReturn, Sequence
 
+import numpy as np
+
 from tui_sniffer.analysis.follow import FollowRequest, follow_stream, parse_follow_request, tshark_report
 from tui_sniffer.capture import CaptureError, open_writer
 from tui_sniffer.capture.records import RawRecord
@@ -168,6 +170,18 @@ def _selected_numbers(capture: Capture, frames: list[tuple[int, int]]) -> Iterat
             yield number
 
 
+_DISPLAYED_DELTA = "frame.time_delta_displayed"
+"""A field whose value depends on which frames the filter shows: such a filter is tested frame by frame."""
+
+
+def _passing(capture: Capture, compiled, numbers: Iterator[int]) -> Iterator[int]:
+    """The frame numbers among `numbers` that pass a display filter, found with `Capture.iter_filter`."""
+    shown = np.zeros(capture.index.count + 1, bool)
+    for progress in capture.iter_filter(compiled):
+        shown[progress.frames] = True
+    return (number for number in numbers if shown[number])
+
+
 def _print_capture(options: argparse.Namespace) -> int:
     """Read a capture and print it the way tshark does with the same options."""
     try:
@@ -189,9 +203,15 @@ def _print_capture(options: argparse.Namespace) -> int:
         capture.index_all()  # two passes, like tshark -2: replies and reassembly ahead are known
         if options.output_format == "json" and to_stdout:
             print("[")
-        for number in _selected_numbers(capture, _frame_selection(options.frames)):
-            packet = capture.dissect(number, previous_displayed)
-            if matcher is not None and not matcher.matches(packet):
+        selected = _selected_numbers(capture, _frame_selection(options.frames))
+        sequential = matcher is not None and _DISPLAYED_DELTA in matcher.field_names
+        if matcher is not None and options.count:  # tshark's -c counts the packets read, not shown
+            selected = (number for number in selected if number <= options.count)
+        if matcher is not None and not sequential:
+            selected = _passing(capture, matcher, selected)
+        for number in selected:
+            packet = capture.dissect(number, previous_displayed or number)  # the first shown: delta 0
+            if sequential and not matcher.matches(packet):
                 continue
             previous_displayed = packet.number
             if writer is not None:
