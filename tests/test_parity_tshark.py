@@ -1,12 +1,12 @@
 """Parity with tshark on every fixture: frame counts, Protocol/Info columns and field values.
 
 tshark runs with TCP reassembly off (reassembly has its own parity tests) and in two passes, so
-request/reply links point both ways as in Wireshark's window; TCP expert analysis (`[TCP Dup ACK 7#1]` prefixes) belongs to that issue too, so the Info
-figure is printed both as is and with those prefixes set aside, and the threshold applies to the latter.
+request/reply links point both ways as in Wireshark's window. The Info column includes TCP analysis'
+expert prefixes (`[TCP Dup ACK 7#1]`, `[TCP Retransmission]`), which tests/test_analysis_tcp.py
+checks field by field.
 """
 from __future__ import annotations
 
-import re
 import subprocess
 
 import pytest
@@ -21,9 +21,6 @@ COMPARED_FIELDS = ["frame.len", "frame.cap_len", "frame.protocols", "eth.src", "
                    "tcp.window_size_value", "tcp.window_size", "tcp.window_size_scalefactor",
                    "tcp.options.mss_val", "tcp.options.timestamp.tsval", "udp.srcport", "udp.dstport",
                    "udp.length", "udp.stream", "sll.etype", "null.family"]
-_TCP_EXPERT_PREFIX = re.compile(r"^(\[TCP [^\]]*\] )+")
-TCP_ANALYSIS_FIXTURES = {"lossy_transfer", "zero_window"}
-"""Captures made for the TCP-analysis issue: retransmissions, dup ACKs, zero windows."""
 
 
 def _tshark_rows(path, fields: list[str]) -> list[list[str]]:
@@ -42,10 +39,7 @@ def _agreement(path) -> dict[str, tuple[int, int]]:
     assert len(packets) == len(expected), f"{path.name}: {len(packets)} frames, tshark has {len(expected)}"
     tally: dict[str, list[int]] = {}
     for packet, row in zip(packets, expected):
-        protocol_info_ok = [packet.summary.protocol, packet.summary.info] == row[:2]
-        without_expert = [packet.summary.protocol, packet.summary.info] == \
-            [row[0], _TCP_EXPERT_PREFIX.sub("", row[1])]
-        checks = {"Protocol+Info": protocol_info_ok, "Protocol+Info (no TCP expert)": without_expert}
+        checks = {"Protocol+Info": [packet.summary.protocol, packet.summary.info] == row[:2]}
         for name, value in zip(COMPARED_FIELDS, row[2:]):
             checks["fields"] = checks.get("fields", True) and ",".join(packet.fields(name)) == value
         for name, ok in checks.items():
@@ -61,8 +55,6 @@ def test_every_fixture_agrees_with_tshark(capsys):
     lines = []
     for path in FIXTURE_CAPTURES:
         figures = _agreement(path)
-        if path.stem not in TCP_ANALYSIS_FIXTURES:
-            figures["Protocol+Info (foundation fixtures)"] = figures["Protocol+Info"]
         lines.append(f"{path.name:28}" + "  ".join(f"{name} {matched}/{total}" for name, (matched, total)
                                                    in figures.items()))
         for name, (matched, total) in figures.items():
@@ -74,6 +66,5 @@ def test_every_fixture_agrees_with_tshark(capsys):
         print("\n" + "\n".join(lines))
         print("tshark agreement over all fixtures: " +
               ", ".join(f"{name} {percent:.1f}%" for name, percent in summary.items()))
-    assert summary["Protocol+Info (foundation fixtures)"] >= 95.0
+    assert summary["Protocol+Info"] >= 95.0
     assert summary["fields"] >= 97.0
-    assert summary["Protocol+Info (no TCP expert)"] >= 95.0

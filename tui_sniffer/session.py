@@ -13,6 +13,7 @@ from typing import Iterable, Iterator, Literal
 from tui_sniffer.analysis.http_pairing import HttpTransactions
 from tui_sniffer.analysis.pairing import RequestPairing
 from tui_sniffer.analysis.reassembly import TcpReassembly
+from tui_sniffer.analysis.tcp_analysis import TcpAnalysis
 from tui_sniffer.analysis.tcp_conversations import TcpConversations
 from tui_sniffer.capture import CaptureError, CaptureFile, RawRecord, open_capture_file, open_writer
 from tui_sniffer.dissect.engine import dissect_frame
@@ -33,6 +34,8 @@ class Capture:
         estimate = max(capture_file.size // 200, 1024)
         self.index = PacketIndex(expected_packets=min(estimate, 1 << 22))
         self.tcp = TcpConversations(self.index, self._read_row)
+        self.tcp_analysis = TcpAnalysis(self.index, self._read_row)
+        """Wireshark's TCP sequence analysis (expert flags, RTTs, bytes in flight), stream by stream."""
         self.pairing = RequestPairing(self.index, self._plain_dissection, lambda: self.complete)
         framing = TcpReassembly(self.index, self._read_row, lambda: self.complete)
         self.reassembly = framing if reassemble else None
@@ -178,6 +181,8 @@ class Capture:
             comments=list(self.file.packet_comments.get(row, ())),
             tcp=self.tcp.facts(row),
         )
+        if info.tcp is not None:
+            info.tcp.analysis = self.tcp_analysis.segment(row)
         if self.reassembly is not None and info.tcp is not None:
             info.tcp_payload, _ = self.reassembly.pieces(row)
         udp_stream = int(index.column("udp_stream")[row])

@@ -117,7 +117,9 @@ class FieldDef:
         return display_value(self.ftype, value)
 
     def export(self, value: object) -> str:
-        """The value as `tshark -T fields` prints it."""
+        """The value as `tshark -T fields` prints it (a present FT_NONE field prints `1`)."""
+        if self.ftype is FieldType.NONE:
+            return "1"
         if self.ftype is FieldType.BOOLEAN:
             return "1" if value else "0"
         if self.ftype.is_integer and isinstance(value, int):

@@ -2,6 +2,60 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntFlag
+
+
+class TcpAnalysisFlag(IntFlag):
+    """The expert conclusions of Wireshark's TCP sequence analysis, with packet-tcp.c's bit values."""
+
+    RETRANSMISSION = 0x0001
+    LOST_SEGMENT = 0x0002
+    ACK_LOST_SEGMENT = 0x0004
+    KEEP_ALIVE = 0x0008
+    DUPLICATE_ACK = 0x0010
+    ZERO_WINDOW = 0x0020
+    ZERO_WINDOW_PROBE = 0x0040
+    ZERO_WINDOW_PROBE_ACK = 0x0080
+    KEEP_ALIVE_ACK = 0x0100
+    OUT_OF_ORDER = 0x0200
+    FAST_RETRANSMISSION = 0x0400
+    WINDOW_UPDATE = 0x0800
+    WINDOW_FULL = 0x1000
+    REUSED_PORTS = 0x2000
+    SPURIOUS_RETRANSMISSION = 0x4000
+
+
+@dataclass(slots=True)
+class TcpSegmentAnalysis:
+    """What the TCP sequence analysis concluded about one segment from the segments around it."""
+
+    flags: TcpAnalysisFlag = TcpAnalysisFlag(0)
+    has_analysis: bool = False
+    """Whether Wireshark would draw `[SEQ/ACK analysis]` (it had something to say about this frame)."""
+    acks_frame: int | None = None
+    ack_rtt: float | None = None
+    initial_rtt: float | None = None
+    bytes_in_flight: int | None = None
+    push_bytes_sent: int | None = None
+    duplicate_ack_number: int | None = None
+    duplicate_ack_frame: int | None = None
+    rto: float | None = None
+    rto_frame: int | None = None
+    time_relative: float = 0.0
+    time_delta: float = 0.0
+    completeness: int = 0
+    fin_initiates_close: bool = False
+    """For a FIN: whether it is the first FIN of the conversation (the active close)."""
+    client_state: str = ""
+    server_state: str = ""
+    """Each side's connection state (SYN_SENT, ESTABLISHED…) once this segment is delivered."""
+    sender_is_client: bool = True
+
+    @property
+    def is_retransmission(self) -> bool:
+        """Whether this segment carries data sent before (plain, fast or spurious retransmission)."""
+        return bool(self.flags & (TcpAnalysisFlag.RETRANSMISSION | TcpAnalysisFlag.FAST_RETRANSMISSION
+                                  | TcpAnalysisFlag.SPURIOUS_RETRANSMISSION))
 
 
 @dataclass(slots=True)
@@ -13,6 +67,7 @@ class TcpFacts:
     ack_base: int | None = None
     window_scale: int = -1
     """The scale shift for this direction; -1 unknown (no SYN seen), -2 no window scaling used."""
+    analysis: TcpSegmentAnalysis | None = None
 
 
 @dataclass(slots=True)

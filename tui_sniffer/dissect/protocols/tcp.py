@@ -8,7 +8,11 @@ from scapy.layers.inet import TCP
 from tui_sniffer.dissect.engine import Dissection, MalformedError, handles
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
 from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
-from tui_sniffer.dissect.frame import TcpFacts
+from tui_sniffer.dissect.frame import TcpAnalysisFlag, TcpFacts, TcpSegmentAnalysis
+from tui_sniffer.dissect.protocols.data import add_data
+from tui_sniffer.dissect.protocols.tcp_analysis_tree import (add_analysis_lines, add_closing_note,
+                                                              add_conversation_lines, add_expert, add_flag_notes,
+                                                              info_prefix)
 from tui_sniffer.dissect.protocols.tcp_reassembled import dissect_segment_payload
 from tui_sniffer.dissect.tree import TreeNode
 
@@ -73,6 +77,11 @@ OPTION_SACK = register("tcp.options.sack", "TCP Option - SACK", FieldType.NONE)
 SACK_LE = register("tcp.options.sack_le", "TCP SACK Left Edge", FieldType.UINT32)
 SACK_RE = register("tcp.options.sack_re", "TCP SACK Right Edge", FieldType.UINT32)
 SACK_COUNT = register("tcp.options.sack.count", "TCP SACK Count", FieldType.UINT8)
+DSACK_LE = register("tcp.options.sack.dsack_le", "TCP D-SACK Left Edge", FieldType.UINT32,
+                    description="Duplicate SACK Left Edge")
+DSACK_RE = register("tcp.options.sack.dsack_re", "TCP D-SACK Right Edge", FieldType.UINT32,
+                    description="Duplicate SACK Right Edge")
+DSACK = register("tcp.options.sack.dsack", "D-SACK Sequence", FieldType.NONE)
 OPTION_TIMESTAMP = register("tcp.options.timestamp", "TCP Option - Timestamps", FieldType.NONE)
 TSVAL = register("tcp.options.timestamp.tsval", "Timestamp value", FieldType.UINT32)
 TSECR = register("tcp.options.timestamp.tsecr", "Timestamp echo reply", FieldType.UINT32)
@@ -117,8 +126,12 @@ def dissect_tcp(dissection: Dissection, layer: TCP, offset: int) -> int | None:
     node.add(DSTPORT, destination_port, offset + 2, 2)
     node.add(PORT, source_port, offset, 2, hidden=True)
     node.add(PORT, destination_port, offset + 2, 2, hidden=True)
+    analysis = facts.analysis if facts else None
     if facts is not None:
         node.add_generated(STREAM, facts.stream)
+    if analysis is not None:
+        add_conversation_lines(node, analysis, _endpoint(dissection.network_source, source_port),
+                               _endpoint(dissection.network_destination, destination_port))
     node.add_generated(LEN, segment_length)
     relative_note = "    (relative sequence number)" if facts else ""
     node.add(SEQ, seq, offset + 4, 4, label=f"Sequence Number: {seq}{relative_note}")
@@ -131,7 +144,7 @@ def dissect_tcp(dissection: Dissection, layer: TCP, offset: int) -> int | None:
     node.add_bits(HDR_LEN, layer.dataofs, offset + 12, 1,
                   f"Header Length: {header_length} bytes ({layer.dataofs})")
     node.children[-1].value = header_length
-    _add_flags(node, flags, offset + 12)
+    _add_flags(node, flags, offset + 12, (source_port, destination_port), analysis)
     window_value = layer.window
     node.add(WINDOW_VALUE, window_value, offset + 14, 2)
     scale = facts.window_scale if facts else -1
@@ -148,7 +161,9 @@ def dissect_tcp(dissection: Dissection, layer: TCP, offset: int) -> int | None:
     node.add_generated(CHECKSUM_STATUS, 2, label="Checksum Status: Unverified")
     node.add(URGENT_POINTER, layer.urgptr, offset + 18, 2)
     option_info = _add_options(node, data[offset + 20:offset + header_length], offset + 20,
-                               facts)
+                               facts, ack if has_ack else ack_raw)
+    if analysis is not None:
+        add_analysis_lines(node, analysis)
     dissection.transport = "tcp"
     dissection.source_port, dissection.destination_port = source_port, destination_port
     info = f"{source_port} \u2192 {destination_port} [{flag_names(flags)}] Seq={seq}"
@@ -162,8 +177,28 @@ def dissect_tcp(dissection: Dissection, layer: TCP, offset: int) -> int | None:
         payload = data[payload_start:dissection.payload_end]
         node.add(PAYLOAD, payload, payload_start, segment_length,
                  label=f"TCP payload ({segment_length} byte{'s' if segment_length != 1 else ''})")
-    dissect_segment_payload(dissection, node, payload_start)
+    _dissect_payload(dissection, node, payload_start, analysis)
+    if analysis is not None:
+        dissection.info = info_prefix(analysis) + dissection.info
     return None
+
+
+def _endpoint(address: str, port: int) -> str:
+    """`10.0.0.1:80` or `[::1]:80`."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def _dissect_payload(dissection: Dissection, node: TreeNode, payload_start: int,
+                     analysis: TcpSegmentAnalysis | None) -> None:
+    """Hand the payload on as Wireshark does: a keep-alive's byte is Data, and with reassembly off a
+    retransmitted or out-of-order segment goes to no dissector (`tcp.no_subdissector_on_error`)."""
+    flags = analysis.flags if analysis is not None else TcpAnalysisFlag(0)
+    if flags & TcpAnalysisFlag.KEEP_ALIVE:
+        if payload_start < dissection.payload_end:
+            add_data(dissection, payload_start, dissection.payload_end)
+    elif not (flags & (TcpAnalysisFlag.RETRANSMISSION | TcpAnalysisFlag.OUT_OF_ORDER)
+              and dissection.frame.tcp_payload is None):
+        dissect_segment_payload(dissection, node, payload_start)
 
 
 def _relative(raw: int, base: int | None) -> int:
@@ -171,8 +206,10 @@ def _relative(raw: int, base: int | None) -> int:
     return (raw - base) & 0xFFFFFFFF if base is not None else raw
 
 
-def _add_flags(node: TreeNode, flags: int, offset: int) -> None:
-    """The `Flags: 0x018 (PSH, ACK)` subtree with one line per bit and the letters summary."""
+def _add_flags(node: TreeNode, flags: int, offset: int, ports: tuple[int, int],
+               analysis: TcpSegmentAnalysis | None) -> None:
+    """The `Flags: 0x018 (PSH, ACK)` subtree with one line per bit, the notes on SYN, RST and FIN,
+    and the letters summary."""
     flags_node = node.add(FLAGS, flags, offset, 2,
                           label=f"Flags: 0x{flags:03x} ({flag_names(flags)})")
     for definition, bit, _ in _FLAG_BITS:
@@ -181,11 +218,14 @@ def _add_flags(node: TreeNode, flags: int, offset: int) -> None:
         flags_node.add_bits(definition, value, offset, 2,
                             f"{definition.label}: {'Set' if is_set else 'Not set'}", width_bits=12)
         flags_node.children[-1].value = is_set
-    flags_node.add_generated(FLAGS_STR, flag_letters(flags),
-                             label=f"TCP Flags: {flag_letters(flags)}")
+        if is_set:
+            add_flag_notes(flags_node.children[-1], flags, bit, *ports)
+    letters_node = flags_node.add_generated(FLAGS_STR, flag_letters(flags), label=f"TCP Flags: {flag_letters(flags)}")
+    if flags & 0x01 and analysis is not None:
+        add_closing_note(letters_node, analysis)
 
 
-def _add_options(node: TreeNode, options: bytes, offset: int, facts: TcpFacts | None) -> str:
+def _add_options(node: TreeNode, options: bytes, offset: int, facts: TcpFacts | None, shown_ack: int) -> str:
     """Each TCP option as Wireshark draws it; returns the option text the Info column appends."""
     if not options:
         return ""
@@ -214,7 +254,7 @@ def _add_options(node: TreeNode, options: bytes, offset: int, facts: TcpFacts | 
             break
         length = options[position + 1]
         body = options[position + 2:position + length]
-        name, info = _add_option(options_node, kind, length, body, start, facts)
+        name, info = _add_option(options_node, kind, length, body, start, facts, shown_ack)
         names.append(name)
         if info:
             info_parts.append(info)
@@ -224,7 +264,7 @@ def _add_options(node: TreeNode, options: bytes, offset: int, facts: TcpFacts | 
 
 
 def _add_option(parent: TreeNode, kind: int, length: int, body: bytes, start: int,
-                facts: TcpFacts | None) -> tuple[str, str]:
+                facts: TcpFacts | None, shown_ack: int) -> tuple[str, str]:
     """One option with kind/length children; returns its name for the Options line and Info text."""
     if kind == 2 and length == 4:
         mss, = struct.unpack(">H", body)
@@ -265,6 +305,8 @@ def _add_option(parent: TreeNode, kind: int, length: int, body: bytes, start: in
             node.add(SACK_LE, left, edge_offset, 4, label=f"left edge = {left} (relative)")
             node.add(SACK_RE, right, edge_offset + 4, 4, label=f"right edge = {right} (relative)")
         node.add_generated(SACK_COUNT, len(edges))
+        if relative_edges and _is_duplicate_sack(relative_edges, shown_ack):
+            _add_duplicate_sack(node, relative_edges[0], start + 2)
         return "SACK", " ".join(f"SLE={left} SRE={right}" for left, right in relative_edges)
     name = _OPTION_KINDS.get(kind, f"Unknown ({kind})")
     node = parent.add_text(f"TCP Option - {name}", start, length)
@@ -276,3 +318,27 @@ def _kind_and_length(node: TreeNode, kind: int, length: int, start: int) -> None
     """The `Kind:` and `Length:` children every option with a length byte has."""
     node.add(OPTION_KIND, kind, start, 1)
     node.add(OPTION_LEN, length, start + 1, 1)
+
+
+def _is_duplicate_sack(edges: list[tuple[int, int]], ack: int) -> bool:
+    """RFC 2883's D-SACK test as Wireshark makes it: the first block is at or below the ACK, or
+    lies inside the second block."""
+    first_right = edges[0][1]
+    if _signed(first_right - ack) <= 0:
+        return True
+    return len(edges) > 1 and _signed(edges[1][0] - first_right) < 0 and _signed(first_right - edges[1][1]) <= 0
+
+
+def _signed(difference: int) -> int:
+    """A 32-bit sequence-number difference as a signed number."""
+    difference &= 0xFFFFFFFF
+    return difference - 0x1_0000_0000 if difference & 0x80000000 else difference
+
+
+def _add_duplicate_sack(node: TreeNode, edges: tuple[int, int], start: int) -> None:
+    """The generated D-SACK edges and the `D-SACK Sequence` warning under a SACK option."""
+    left, right = edges
+    node.add(DSACK_LE, left, start, 4, label=f"D-SACK Left Edge = {left} (relative)", generated=True)
+    node.add(DSACK_RE, right, start + 4, 4, label=f"D-SACK Right Edge = {right} (relative)", generated=True)
+    duplicate = node.add_text(DSACK.label, start, 8)
+    add_expert(duplicate, DSACK, DSACK.label, "Warning")

@@ -1,0 +1,148 @@
+"""TCP sequence analysis: every analysis field and expert flag per frame, and the frames analysis
+filters match, compared with tshark (two passes, as the GUI shows them) on every fixture; plus
+tui-sniffer's own connection-state field through the handshake and the close."""
+from __future__ import annotations
+
+import subprocess
+from functools import lru_cache
+
+import pytest
+
+import tui_sniffer
+from tests.conftest import FIXTURE_CAPTURES, TSHARK, needs_tshark
+from tui_sniffer.analysis.tcp_state import STATE_NAMES, SideState, deliver
+from tui_sniffer.filter import compile_filter
+
+VALUE_FIELDS = ["tcp.stream", "tcp.nxtseq", "tcp.completeness", "tcp.time_relative", "tcp.time_delta",
+                "tcp.analysis.acks_frame", "tcp.analysis.ack_rtt", "tcp.analysis.initial_rtt",
+                "tcp.analysis.bytes_in_flight", "tcp.analysis.push_bytes_sent",
+                "tcp.analysis.duplicate_ack_num", "tcp.analysis.duplicate_ack_frame",
+                "tcp.analysis.rto", "tcp.analysis.rto_frame", "tcp.options.sack.dsack_le"]
+EXPERT_FIELDS = ["tcp.analysis", "tcp.analysis.flags", "tcp.analysis.retransmission",
+                 "tcp.analysis.fast_retransmission", "tcp.analysis.spurious_retransmission",
+                 "tcp.analysis.out_of_order", "tcp.analysis.lost_segment", "tcp.analysis.ack_lost_segment",
+                 "tcp.analysis.duplicate_ack", "tcp.analysis.zero_window", "tcp.analysis.zero_window_probe",
+                 "tcp.analysis.zero_window_probe_ack", "tcp.analysis.window_full", "tcp.analysis.window_update",
+                 "tcp.analysis.keep_alive", "tcp.analysis.keep_alive_ack", "tcp.analysis.reused_ports",
+                 "tcp.connection.syn", "tcp.connection.synack", "tcp.connection.fin", "tcp.connection.rst",
+                 "tcp.connection.fin_active", "tcp.connection.fin_passive", "tcp.options.sack.dsack"]
+"""Fields that are there or not (FT_NONE): `-T fields` prints 1 per occurrence."""
+FILTERS = ["tcp.analysis.retransmission", "tcp.analysis.duplicate_ack", "tcp.analysis.zero_window",
+           "tcp.analysis.window_update", "tcp.analysis.flags", "tcp.analysis.fast_retransmission",
+           "tcp.analysis.keep_alive", "tcp.analysis.window_full",
+           "tcp.analysis.flags && !tcp.analysis.window_update", "tcp.analysis.ack_rtt > 0.0001",
+           "tcp.analysis.bytes_in_flight >= 10000", "tcp.analysis.duplicate_ack_num >= 2",
+           "tcp.completeness == 31", "tcp.analysis.initial_rtt < 0.00004"]
+FILTER_CAPTURES = ["lossy_transfer", "zero_window", "http_get_post", "tcp_chat_5050", "tcp_refused", "demo"]
+"""Captures the filters run on: the TCP-analysis cases and a few ordinary conversations (tshark
+starts once per filter and capture, so not every fixture)."""
+TCP_CAPTURES = [path for path in FIXTURE_CAPTURES if path.suffix == ".pcap"
+                and path.stem not in {"ping", "dns_udp"}]
+"""Each capture with TCP once (the .pcapng twins hold the same packets)."""
+
+
+def _tshark(path, *arguments: str) -> list[str]:
+    command = [TSHARK, "-n", "-2", "-r", str(path), *arguments]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()
+
+
+@lru_cache(maxsize=None)
+def _packets(path) -> list:
+    """Every frame of a capture, dissected once for all tests."""
+    return list(tui_sniffer.open_capture(str(path)))
+
+
+@needs_tshark
+def test_analysis_fields_agree_with_tshark(capsys):
+    fields = VALUE_FIELDS + EXPERT_FIELDS
+    tally = {name: [0, 0] for name in fields}
+    differences: dict[str, list[str]] = {}
+    for path in FIXTURE_CAPTURES:
+        rows = _tshark(path, "-T", "fields", *[part for name in fields for part in ("-e", name)],
+                       "-E", "occurrence=a", "-E", "aggregator=,")
+        packets = _packets(path)
+        assert len(rows) == len(packets), path.name
+        for packet, row in zip(packets, rows):
+            for name, expected in zip(fields, row.split("\t")):
+                ours = ",".join(packet.fields(name))
+                if not (ours or expected):
+                    continue
+                tally[name][1] += 1
+                if ours == expected:
+                    tally[name][0] += 1
+                else:
+                    differences.setdefault(name, []).append(
+                        f"{path.name}#{packet.number}: ours={ours!r} tshark={expected!r}")
+    with capsys.disabled():
+        print("\nTCP analysis agreement with tshark (frames where either side has the field):")
+        for name, (matched, total) in tally.items():
+            print(f"  {name:40} {matched:5}/{total:<5} {100.0 * matched / total if total else 100.0:6.1f}%")
+    for name, (matched, total) in tally.items():
+        assert total == 0 or matched / total >= 0.95, f"{name}: {differences[name][:5]}"
+
+
+@needs_tshark
+@pytest.mark.parametrize("display_filter", FILTERS)
+def test_analysis_filters_match_the_frames_tshark_matches(display_filter):
+    compiled = compile_filter(display_filter)
+    for path in (path for path in TCP_CAPTURES if path.stem in FILTER_CAPTURES):
+        expected = [int(line) for line in _tshark(path, "-Y", display_filter, "-T", "fields", "-e", "frame.number")]
+        ours = [packet.number for packet in _packets(path) if compiled.matches(packet)]
+        assert ours == expected, path.name
+
+
+def _states(path, stream: int) -> list[tuple[int, str, str]]:
+    """(frame, client state, server state) for every segment of one stream."""
+    return [(packet.number, *packet.values("tcp.tui_state.client"), *packet.values("tcp.tui_state.server"))
+            for packet in _packets(path) if packet.values("tcp.stream") == [stream]]
+
+
+@pytest.mark.parametrize("name, stream, expected", [
+    ("tcp_chat_5050", 0, [("SYN_SENT", "SYN_RECV"), ("ESTABLISHED", "SYN_RECV"), ("ESTABLISHED", "ESTABLISHED")]),
+    ("tcp_refused", 0, [("SYN_SENT", "SYN_RECV"), ("CLOSED", "CLOSED")]),
+])
+def test_connection_state_follows_the_handshake(name, stream, expected):
+    states = _states(next(path for path in TCP_CAPTURES if path.stem == name), stream)
+    assert [(client, server) for _, client, server in states[:len(expected)]] == expected
+
+
+@pytest.mark.parametrize("name, expected_close", [
+    ("tcp_chat_5050", [("FIN_WAIT1", "CLOSE_WAIT"), ("FIN_WAIT2", "CLOSE_WAIT"), ("TIME_WAIT", "LAST_ACK"),
+                       ("TIME_WAIT", "CLOSED")]),
+    ("http_get_post", [("FIN_WAIT1", "CLOSE_WAIT"), ("TIME_WAIT", "LAST_ACK"), ("TIME_WAIT", "CLOSED")]),
+])
+def test_connection_state_follows_the_close(name, expected_close):
+    path = next(path for path in TCP_CAPTURES if path.stem == name)
+    states = _states(path, 0)
+    first_fin = next(index for index, (frame, _, _) in enumerate(states)
+                     if _packets(path)[frame - 1].values("tcp.flags.fin") == [True])
+    assert [(client, server) for _, client, server in states[first_fin:]] == expected_close
+
+
+def _run(segments: list[tuple[int, int, int, int]]) -> list[tuple[str, str]]:
+    """Feed (sender 0/1, flags, seq, ack) segments through the state machine; states after each."""
+    sides = (SideState(), SideState())
+    states = []
+    for sender, flags, seq, ack in segments:
+        deliver(sides[sender], sides[1 - sender], flags, seq, ack, 0)
+        states.append((STATE_NAMES[sides[0].state()], STATE_NAMES[sides[1].state()]))
+    return states
+
+
+SYN, FIN, RST, ACK = 0x02, 0x01, 0x04, 0x10
+
+
+@pytest.mark.parametrize("segments, expected", [
+    ([(0, SYN, 100, 0), (1, SYN | ACK, 500, 101), (0, ACK, 101, 501), (0, FIN | ACK, 101, 501),
+      (1, FIN | ACK, 501, 101), (0, ACK, 102, 502), (1, ACK, 502, 102)],
+     [("SYN_SENT", "SYN_RECV"), ("ESTABLISHED", "SYN_RECV"), ("ESTABLISHED", "ESTABLISHED"),
+      ("FIN_WAIT1", "CLOSE_WAIT"), ("CLOSING", "CLOSING"), ("CLOSING", "TIME_WAIT"), ("TIME_WAIT", "TIME_WAIT")]),
+    ([(0, SYN, 100, 0), (1, SYN, 500, 0), (1, SYN | ACK, 500, 101), (0, SYN | ACK, 100, 501)],
+     [("SYN_SENT", "SYN_RECV"), ("SYN_RECV", "SYN_RECV"), ("ESTABLISHED", "SYN_RECV"),
+      ("ESTABLISHED", "ESTABLISHED")]),
+    ([(0, SYN, 100, 0), (1, SYN | ACK, 500, 101), (0, ACK, 101, 501), (1, RST, 501, 0)],
+     [("SYN_SENT", "SYN_RECV"), ("ESTABLISHED", "SYN_RECV"), ("ESTABLISHED", "ESTABLISHED"),
+      ("CLOSED", "CLOSED")]),
+], ids=["simultaneous close", "simultaneous open", "reset"])
+def test_state_machine_reads_what_each_side_had_received(segments, expected):
+    assert _run(segments) == expected
