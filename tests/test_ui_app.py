@@ -307,6 +307,10 @@ async def test_filter_bar_focuses_with_slash_and_escape_restores() -> None:
         assert app.focused is bar
         await pilot.press(*"tcp")
         assert bar.value == "tcp"
+        area = app.query_one("#filter-area")
+        assert area.suggesting
+        await pilot.press("escape")
+        assert not area.suggesting and bar.value == "tcp" and app.focused is bar
         await pilot.press("escape")
         assert bar.value == "" and isinstance(app.focused, PacketList)
 

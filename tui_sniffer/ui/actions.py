@@ -37,6 +37,8 @@ APP_ACTIONS = [
     ActionSpec("copy_packet_hex", "y", "Copy the packet's bytes as hex"),
     ActionSpec("next_byte_source", "s", "Next byte source in the hex pane (frame, reassembled…)"),
     ActionSpec("open_start", "ctrl+o", "Open another capture (start screen)"),
+    ActionSpec("apply_selected", "a", "Apply the selected tree line as the display filter (field == value)"),
+    ActionSpec("apply_selected_menu", "A", "Apply as Filter: not / and / or / and not / or not selected"),
     ActionSpec("follow_stream", "F,ctrl+alt+shift+t", "Follow the selected packet's TCP/UDP stream"),
     ActionSpec("capture_toggle", "ctrl+e", "Live capture: stop, or start again on the same interfaces"),
     ActionSpec("capture_start", "", "Live capture: start (again)", bound_by_app=False),
@@ -65,6 +67,12 @@ PANE_ACTIONS = [
     ActionSpec("half_page_up", "ctrl+u,pageup", "Page up", False, False),
     ActionSpec("toggle", "enter,space", "Tree: expand / collapse the node", False, False),
     ActionSpec("byte", "h,l,left,right", "Hex: previous / next byte", False, False),
+    ActionSpec("complete", "tab", "Filter bar: complete the field name (suggestions show descriptions)",
+               False, False),
+    ActionSpec("older", "up,down", "Filter bar: walk the filters applied before (kept across runs)",
+               False, False),
+    ActionSpec("search_history", "ctrl+r", "Filter bar: earlier filter containing the typed text",
+               False, False),
 ]
 
 ALL_ACTIONS = APP_ACTIONS + PANE_ACTIONS + TIME_FORMAT_ACTIONS

@@ -19,16 +19,17 @@ from tui_sniffer.capture.live_settings import LiveCaptureSettings
 from tui_sniffer.dissect.tree import DissectedPacket, TreeNode
 from tui_sniffer.ui.actions import ALL_ACTIONS, app_bindings, shown_keys
 from tui_sniffer.ui.detail_tree import DetailTree, deepest_node_at, subtree_text
-from tui_sniffer.ui.dialogs import GoToScreen, HelpScreen
+from tui_sniffer.ui.dialogs import ApplyAsFilterScreen, GoToScreen, HelpScreen
 from tui_sniffer.dissect.engine import dissect_frame
 from tui_sniffer.filter import CompiledFilter, compile_filter
-from tui_sniffer.ui.filter_bar import FilterBar
+from tui_sniffer.ui.filter_bar import FilterArea, FilterBar
 from tui_sniffer.ui.follow_screen import FollowOutcome, FollowScreen
 from tui_sniffer.ui.hex_pane import HexPane
 from tui_sniffer.ui.idle_collector import QUIET_SECONDS, IdleCollector
 from tui_sniffer.ui.live_app import LiveCaptureMixin
 from tui_sniffer.ui.messages import FilterApplied, FilterProgressed, IndexingFinished, PacketsIndexed
 from tui_sniffer.ui.packet_list import PacketList
+from tui_sniffer.ui.selected_filter import selected_filter
 from tui_sniffer.ui.recent_files import capture_interfaces, remember_file
 from tui_sniffer.ui.start_screen import StartScreen
 from tui_sniffer.ui.status_bar import StatusBar, StatusFacts
@@ -66,7 +67,7 @@ class SnifferApp(LiveCaptureMixin, App[None]):
         self.idle_collector = IdleCollector()
 
     def compose(self) -> ComposeResult:
-        yield FilterBar(id="filter-bar")
+        yield FilterArea(id="filter-area")
         with Vertical(id="panes"):
             yield PacketList(id="packet-list")
             with Container(id="details"):
@@ -223,6 +224,7 @@ class SnifferApp(LiveCaptureMixin, App[None]):
         if message.compiled.is_empty:
             self.workers.cancel_group(self, "filter")
             self.applied_filter_text = ""
+            self.packet_list.empty_text = "No packets."
             self.status.activity = ""
             self.displayed_packet_numbers = np.zeros(0, dtype=np.int64)
             self._update_view()
@@ -254,6 +256,7 @@ class SnifferApp(LiveCaptureMixin, App[None]):
         self.applied_filter_text = message.text
         self.status.activity = ""
         self.displayed_packet_numbers = message.displayed_packet_numbers
+        self.packet_list.empty_text = f"No packets match the display filter: {printable(message.text)}"
         self.packet_list.set_view(self.displayed_packet_numbers)
         if not len(self.displayed_packet_numbers):
             self._show_packet(None)
@@ -267,6 +270,30 @@ class SnifferApp(LiveCaptureMixin, App[None]):
 
     def action_focus_filter(self) -> None:
         self.query_one(FilterBar).focus()
+
+    def _selected_line_filter(self) -> str | None:
+        """The Apply as Filter text of the selected tree line (None, said so, when it has none)."""
+        if self.selected_packet is None or self.selected_node is None:
+            self.notify("Select a line in the packet details first.", markup=False, timeout=3)
+            return None
+        text = selected_filter(self.selected_node, self.selected_packet)
+        if text is None:
+            self.notify("This line has no field or bytes to filter on.", markup=False, timeout=3)
+        return text
+
+    def action_apply_selected(self) -> None:
+        """Apply `field == value` of the selected tree line as the display filter."""
+        text = self._selected_line_filter()
+        if text is not None:
+            self.query_one(FilterBar).apply(text)
+
+    def action_apply_selected_menu(self) -> None:
+        """Offer Wireshark's Apply as Filter choices for the selected tree line."""
+        text = self._selected_line_filter()
+        if text is not None:
+            bar = self.query_one(FilterBar)
+            self.push_screen(ApplyAsFilterScreen(bar.value, text),
+                             lambda chosen: chosen is not None and bar.apply(chosen))
 
     def action_goto_packet(self) -> None:
         self.push_screen(GoToScreen(), self._go_to)

@@ -1,4 +1,4 @@
-"""Modal screens: the help listing every binding, and go-to-packet."""
+"""Modal screens: the help listing every binding, go-to-packet, and Apply as Filter's choices."""
 from __future__ import annotations
 
 from rich.table import Table
@@ -6,9 +6,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from rich.text import Text
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
 from tui_sniffer.ui.actions import ALL_ACTIONS, shown_keys
+from tui_sniffer.ui.selected_filter import ApplyChoice, combined_filter
+from tui_sniffer.ui.text_safety import printable
 
 
 def bindings_table() -> Table:
@@ -48,6 +52,35 @@ class GoToScreen(ModalScreen[int | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(int(event.value) if event.value.strip() else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ApplyAsFilterScreen(ModalScreen[str | None]):
+    """Wireshark's Apply as Filter menu for the selected line: each choice shows the filter it applies."""
+
+    BINDINGS = [Binding("escape,q", "cancel", "Cancel")]
+
+    def __init__(self, current: str, selected: str) -> None:
+        super().__init__()
+        self.filters = {choice: combined_filter(choice, current, selected) for choice in ApplyChoice}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="apply-dialog"):
+            yield Label("Apply as Filter (Enter applies · Esc cancels)", id="apply-title")
+            options = []
+            for choice, text in self.filters.items():
+                prompt = Table.grid(padding=(0, 2))
+                prompt.add_column(width=18, no_wrap=True, style="bold")
+                prompt.add_column()
+                prompt.add_row(choice.value, Text(printable(text)))
+                options.append(Option(prompt, id=choice.name))
+            yield OptionList(*options, id="apply-choices")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.filters[ApplyChoice[event.option.id or "SELECTED"]])
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -66,7 +66,7 @@ class PacketList(ScrollView, can_focus=True):
     turn (`_prefetch_step`), so paging finds them ready and a key waits for one row at most.
     """
 
-    COMPONENT_CLASSES = {"packet-list--header", "packet-list--cursor", "packet-list--row",
+    COMPONENT_CLASSES = {"packet-list--header", "packet-list--cursor", "packet-list--row", "packet-list--empty",
                          *(f"packet-list--{rule}" for rule in COLOR_RULES)}
     BINDINGS = [
         Binding("j,down", "cursor_down", "Next packet", show=False),
@@ -97,6 +97,7 @@ class PacketList(ScrollView, can_focus=True):
         self._first_g_at = 0.0
         self._address_width = _NARROWEST_ADDRESS
         self._prefetch_scheduled = False
+        self.empty_text = "No packets."
 
     @property
     def selected_number(self) -> int | None:
@@ -288,6 +289,9 @@ class PacketList(ScrollView, can_focus=True):
             header = ["No.", "Time", "Source", "Destination", "Protocol", "Length", "Info"]
             return self._line(header, self.get_component_rich_style("packet-list--header"), width)
         row = int(self.scroll_y) + y - 1
+        if self.capture is not None and y == 2 and not len(self.displayed_packet_numbers):
+            line = self.empty_text.center(width) if cell_len(self.empty_text) < width else self.empty_text
+            return Strip([Segment(fit(line, width), self.get_component_rich_style("packet-list--empty"))], width)
         if self.capture is None or row >= len(self.displayed_packet_numbers):
             return Strip.blank(width, self.rich_style)
         number = int(self.displayed_packet_numbers[row])
