@@ -3,6 +3,7 @@ DNS (dnsmasq and dig) and ping arrive, a capture filter keeps only what it selec
 and what the spool holds reads back the same in tshark."""
 from __future__ import annotations
 
+import socket
 import subprocess
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from tests.live_traffic import (
     running_capture,
     udp_exchange,
 )
+from tui_sniffer import open_capture
 from tui_sniffer.capture.bpf import CaptureFilterError
 from tui_sniffer.capture.live import LiveCapture, LiveCaptureError
 from tui_sniffer.capture.live_settings import LiveCaptureSettings
@@ -132,3 +134,29 @@ def test_interface_by_its_listing_number() -> None:
     finally:
         live.close()
         live.discard()
+
+
+def test_a_full_disk_stops_the_capture_and_counts_its_own_drops(tmp_path: Path) -> None:
+    """A 64 KiB tmpfs fills up: the capture stops, says why, and counts what it could not store."""
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)]).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        output = small / "out.pcapng"
+        receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        receiver.bind(("127.0.0.1", 0))
+        port = receiver.getsockname()[1]
+        with running_capture(LiveCaptureSettings(["lo"], f"udp port {port}", output_path=str(output))) as run, \
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            while not run.live.finished.wait(0.002):
+                sender.sendto(b"z" * 1400, ("127.0.0.1", port))
+            statistics = run.live.statistics()
+        receiver.close()
+        assert statistics.stop_reason == f"cannot write {output}: No space left on device"
+        assert statistics.own_dropped > 0 and statistics.captured > 0
+        with open_capture(str(output)) as written:
+            written.index_all()
+            assert written.indexed_count >= statistics.captured
+    finally:
+        subprocess.run(["umount", str(small)], check=True)

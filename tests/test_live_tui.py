@@ -234,8 +234,7 @@ async def test_without_privilege_the_app_says_how_and_keeps_running(monkeypatch:
         assert any("you don't have permission to capture on lo" in message
                    and live_module.PRIVILEGE_FIX in message for message in messages)
         assert app.is_running and app.live is None
-        await pilot.press("ctrl+o")
-        assert isinstance(app.screen, StartScreen)
+        assert isinstance(app.screen, StartScreen)  # to pick a file or another interface instead
 
 
 @needs_root

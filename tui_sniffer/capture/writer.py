@@ -79,11 +79,13 @@ class _RecordSink:
         """Flush and release the file; a stream passed in (or stdout) is flushed but left open."""
         if self._closed:
             return
-        self.flush()
-        self._closed = True
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        try:
+            self.flush()
+        finally:  # a full disk must not leak the file descriptor
+            self._closed = True
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
 
 class _CaptureWriter:

@@ -85,9 +85,7 @@ class SnifferApp(LiveCaptureMixin, App[None]):
         self.set_interval(QUIET_SECONDS, self.idle_collector.collect_if_quiet)
         if self.initial_path:
             self.open_path(self.initial_path)
-        elif self.initial_live_settings is not None:
-            self.start_live_capture(self.initial_live_settings)
-        else:
+        elif self.initial_live_settings is None or not self.start_live_capture(self.initial_live_settings):
             self.push_screen(StartScreen(self.list_interfaces))
 
     @property
