@@ -41,6 +41,7 @@ _HTTP_REQUEST_FIELDS = frozenset({"http.request", "http.request.method", "http.r
 _HTTP_RESPONSE_FIELDS = frozenset({"http.response", "http.response.code", "http.response.code.desc",
                                    "http.response.phrase", "http.response.version", "http.response.line"})
 _HEAD_BYTES = 8
+_ARP_IPV4_LENGTH = 28
 
 
 class IndexColumns:
@@ -116,6 +117,11 @@ class IndexColumns:
     @cached_property
     def has_ethernet_header(self) -> np.ndarray:
         return self.is_ethernet & (self._raw("captured_length") >= 14)
+
+    @cached_property
+    def is_ieee_802_3(self) -> np.ndarray:
+        """Ethernet frames with a length instead of an EtherType (802.3/LLC), which scapy reads differently."""
+        return self.has_ethernet_header & ~self._raw("vlan_tagged") & (self._raw("ethertype") <= 1500)
 
     def transport_is(self, protocol_number: int) -> np.ndarray:
         """Rows whose (first) IP layer carries this transport protocol."""
@@ -218,18 +224,18 @@ def _transport_presence(protocol_number: int, version: int) -> Callable[[IndexCo
 
 
 def _eth_header_presence(source: IndexColumns) -> np.ndarray:
-    return source.has_ethernet_header.astype(np.int8)
+    return source.tracked(source.has_ethernet_header, source.is_ieee_802_3)
 
 
 def _eth_type_presence(source: IndexColumns) -> np.ndarray:
-    tagged = source._raw("vlan_tagged")
-    return (source.has_ethernet_header & (tagged | (source._raw("ethertype") > 1500))).astype(np.int8)
+    return source.tracked(source.has_ethernet_header, source.is_ieee_802_3)
 
 
 def _arp_presence(source: IndexColumns) -> np.ndarray:
+    """ARP where its EtherType says so; a request cut short (scapy then reads no ARP) is left to dissection."""
     is_arp = source._raw("ethertype") == ETHERTYPE_ARP
-    reaches = source.network_start() < source._raw("captured_length").astype(np.int64)
-    return source.tracked(is_arp & reaches, source.network_doubt)
+    complete = source.network_start() + _ARP_IPV4_LENGTH <= source._raw("captured_length").astype(np.int64)
+    return source.tracked(is_arp, source.network_doubt | (is_arp & ~complete))
 
 
 def _dns_presence(source: IndexColumns) -> np.ndarray:
@@ -247,7 +253,7 @@ def _tls_presence(source: IndexColumns) -> np.ndarray:
 
 _PRESENCE: dict[str, Callable[[IndexColumns], np.ndarray]] = {
     "frame": lambda source: np.ones(len(source), np.int8),
-    "eth": lambda source: source.is_ethernet.astype(np.int8),
+    "eth": lambda source: source.tracked(source.is_ethernet, source.is_ieee_802_3),
     "vlan": lambda source: source.tracked(source.is_ethernet & source._raw("vlan_tagged"),
                                           source.network_doubt),
     "ip": _ip_presence, "ipv6": _ipv6_presence, "arp": _arp_presence,
