@@ -77,7 +77,8 @@ def dissect_records(dissection: Dissection, offset: int, end: int) -> None:
         body = offset + 5
         if content_type == 22:
             title, names, negotiated = _add_handshakes(record, data, body, body_end, encrypted_handshake,
-                                                       known_version if isinstance(known_version, int) else None)
+                                                       known_version if isinstance(known_version, int) else None,
+                                                       dissection.protocols)
             if negotiated:
                 session_version = negotiated
         elif content_type == 20:
@@ -100,7 +101,7 @@ def dissect_records(dissection: Dissection, offset: int, end: int) -> None:
 
 
 def _add_handshakes(record: TreeNode, data: bytes, offset: int, end: int, encrypted: bool,
-                    session_version: int | None) -> tuple[str, list[str], int | None]:
+                    session_version: int | None, protocols: list[str]) -> tuple[str, list[str], int | None]:
     """The handshake messages of one record; returns its title, the Info names and any negotiated version."""
     if encrypted or not _handshakes_fit(data, offset, end):
         record.add(HANDSHAKE, None, offset, end - offset, label="Handshake Protocol: Encrypted Handshake Message")
@@ -112,7 +113,8 @@ def _add_handshakes(record: TreeNode, data: bytes, offset: int, end: int, encryp
         length = int.from_bytes(data[offset + 1:offset + 4], "big")
         name = HANDSHAKE_TYPES[handshake_type]
         message = record.add(HANDSHAKE, None, offset, 4 + length, label=f"Handshake Protocol: {name}")
-        version = add_handshake_message(message, data, offset, min(offset + 4 + length, end), session_version)
+        version = add_handshake_message(message, data, offset, min(offset + 4 + length, end), session_version,
+                                        protocols)
         negotiated = version or negotiated
         names.append(name)
         offset += 4 + length

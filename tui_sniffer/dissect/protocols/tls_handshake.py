@@ -8,6 +8,10 @@ from tui_sniffer.dissect.protocols.tls_names import (CIPHER_SUITES, COMPRESSION_
                                                      EXTENSIONS, GROUPS, HANDSHAKE_TYPES, HASH_ALGORITHMS,
                                                      PSK_MODES, SIGNATURE_ALGORITHMS, SIGNATURE_PARTS, VERSIONS)
 from tui_sniffer.dissect.protocols.tcp_reassembled import bytes_text
+from tui_sniffer.dissect.protocols.tls_key_exchange import (add_client_key_exchange, add_fingerprint,
+                                                           add_server_key_exchange, add_session_ticket,
+                                                           add_signature_algorithm)
+from tui_sniffer.dissect.protocols.x509 import add_certificate, cut_label
 from tui_sniffer.dissect.tree import TreeNode
 
 
@@ -84,10 +88,11 @@ TICKET = _field("tls.handshake.session_ticket", "Session Ticket", FieldType.BYTE
 
 
 def add_handshake_message(node: TreeNode, data: bytes, offset: int, end: int,
-                          session_version: int | None = None) -> int | None:
+                          session_version: int | None = None, protocols: list[str] | None = None) -> int | None:
     """Type, length and body of one handshake message; returns the version a ServerHello negotiates.
 
-    `session_version` is the version the conversation negotiates, when analysis knows it.
+    `session_version` is the version the conversation negotiates, when analysis knows it; the
+    certificate dissectors add their names to `protocols` (frame.protocols).
     """
     handshake_type = data[offset]
     node.add(TYPE, handshake_type, offset, 1)
@@ -96,13 +101,14 @@ def add_handshake_message(node: TreeNode, data: bytes, offset: int, end: int,
     if handshake_type in (1, 2):
         return _add_hello(node, data, body, end, handshake_type == 1, session_version)
     if handshake_type == 11:
-        _add_certificates(node, data, body, end)
-    elif handshake_type == 4 and end - body >= 6:
-        node.add(TICKET_LIFETIME, struct.unpack_from(">I", data, body)[0], body, 4)
-        ticket_length, = struct.unpack_from(">H", data, body + 4)
-        node.add(TICKET_LENGTH, ticket_length, body + 4, 2)
-        ticket = data[body + 6:body + 6 + ticket_length]
-        node.add(TICKET, ticket, body + 6, len(ticket), label=f"Session Ticket: {bytes_text(ticket)}")
+        _add_certificates(node, data, body, end, [] if protocols is None else protocols)
+    elif handshake_type == 4:
+        add_session_ticket(node, data, body, end, (TICKET_LIFETIME, TICKET_LENGTH, TICKET))
+    elif handshake_type == 12:
+        signed_with_algorithm = session_version is None or session_version >= 0x0303
+        add_server_key_exchange(node, data, body, end, signed_with_algorithm, (SIG_ALG, SIG_HASH, SIG_SIG))
+    elif handshake_type == 16:
+        add_client_key_exchange(node, data, body, end)
     return None
 
 
@@ -170,6 +176,7 @@ def _add_hello(node: TreeNode, data: bytes, position: int, end: int, is_client: 
         version = _add_extension(extension, extension_type, data, position + 4, position + 4 + length, is_client)
         negotiated = version or negotiated
         position += 4 + length
+    add_fingerprint(node, is_client)
     return negotiated
 
 
@@ -214,13 +221,7 @@ def _add_extension(node: TreeNode, extension_type: int, data: bytes, start: int,
         algorithms = node.add(SIG_ALGS, None, start + 2, end - start - 2,
                               label=f"Signature Hash Algorithms ({count} algorithm{'s' if count != 1 else ''})")
         for position in range(start + 2, end - 1, 2):
-            value, = struct.unpack_from(">H", data, position)
-            algorithm = algorithms.add(SIG_ALG, value, position, 2,
-                                       label=_named_hex("Signature Algorithm", SIGNATURE_ALGORITHMS, value))
-            for definition, value, at in ((SIG_HASH, data[position], position),
-                                          (SIG_SIG, data[position + 1], position + 1)):
-                name = definition.value_name(value) or "Unknown"
-                algorithm.add(definition, value, at, 1, label=f"{definition.label}: {name} ({value})")
+            add_signature_algorithm(algorithms, data, position, (SIG_ALG, SIG_HASH, SIG_SIG))
     elif extension_type == 11:
         node.add(POINT_FORMATS_LENGTH, data[start], start, 1)
         formats = node.add(POINT_FORMATS, None, start + 1, end - start - 1,
@@ -273,8 +274,8 @@ def _add_key_share(node: TreeNode, data: bytes, start: int, end: int, is_client:
         position += 4 + length
 
 
-def _add_certificates(node: TreeNode, data: bytes, position: int, end: int) -> None:
-    """The certificate chain (TLS 1.2 layout): each certificate's length and DER bytes."""
+def _add_certificates(node: TreeNode, data: bytes, position: int, end: int, protocols: list[str]) -> None:
+    """The certificate chain (TLS 1.2 layout): each certificate's length and its X.509 tree."""
     total = int.from_bytes(data[position:position + 3], "big")
     node.add(CERTIFICATES_LENGTH, total, position, 3)
     chain = node.add(CERTIFICATES, None, position + 3, total, label=f"Certificates ({total} bytes)")
@@ -284,6 +285,8 @@ def _add_certificates(node: TreeNode, data: bytes, position: int, end: int) -> N
         length = int.from_bytes(data[position:position + 3], "big")
         chain.add(CERTIFICATE_LENGTH, length, position, 3)
         certificate = data[position + 3:position + 3 + length]
-        chain.add(CERTIFICATE, certificate, position + 3, len(certificate),
-                  label=f"Certificate: {bytes_text(certificate)}")
+        node_for_certificate = chain.add(CERTIFICATE, certificate, position + 3, len(certificate))
+        subject = add_certificate(node_for_certificate, data, position + 3, position + 3 + len(certificate), protocols)
+        label = f"Certificate: {bytes_text(certificate)}" + (f" ({subject})" if subject else "")
+        node_for_certificate.label = cut_label(label)
         position += 3 + length
