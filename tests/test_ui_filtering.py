@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import FIXTURES, TSHARK, needs_tshark
@@ -16,7 +17,9 @@ from tui_sniffer.filter import compile_filter
 from tui_sniffer.ui.app import SnifferApp
 from tui_sniffer.ui.detail_tree import visible_children
 from tui_sniffer.ui.dialogs import ApplyAsFilterScreen
+from tui_sniffer.ui.display_filter import merged
 from tui_sniffer.ui.field_completion import completed, completions, name_at_cursor
+from tui_sniffer.ui.messages import FilterApplied, FilterMatchesFound, IndexingFinished, PacketsIndexed
 from tui_sniffer.ui.recent_files import FILTER_HISTORY, RecentList
 from tui_sniffer.ui.selected_filter import ApplyChoice, combined_filter, selected_filter
 
@@ -245,3 +248,77 @@ async def test_shift_a_offers_wiresharks_choices_and_applies_the_chosen_one() ->
         compiled = compile_filter(expected)
         assert [int(number) for number in app.displayed_packet_numbers] == \
             [number for number in app.capture.frame_numbers() if compiled.matches(app.capture[number])]
+
+
+def test_merged_views_stay_ascending_without_repeats() -> None:
+    shown = np.array([2, 5], dtype=np.int64)
+    assert merged(shown, np.array([7, 9])).tolist() == [2, 5, 7, 9]
+    assert merged(shown, np.array([3, 5, 8])).tolist() == [2, 3, 5, 8]
+    assert merged(shown, np.zeros(0, dtype=np.int64)) is shown
+
+
+async def test_matches_join_the_view_as_found_with_progress_and_old_runs_are_ignored(monkeypatch) -> None:
+    monkeypatch.setattr(SnifferApp, "filter_packets", lambda self, *args: None)  # the test plays the worker
+    async with SnifferApp(str(FIXTURE)).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        await pilot.press("j", "j")  # packet 3 selected
+        await pilot.press("slash", *"tcp.len > 0", "enter")
+        run = app._filter_run
+        status = app.query_one("#status-bar")
+        app.post_message(FilterMatchesFound(run, np.array([1, 4]), 10, 24))
+        await pilot.pause()
+        assert app.displayed_packet_numbers.tolist() == [1, 4]
+        assert app.packet_list.selected_number == 4  # the first displayed after the one selected before
+        assert "Filtering 42%…" in str(status.render())
+        app.post_message(FilterMatchesFound(run - 1, np.array([2, 3]), 24, 24))
+        app.post_message(FilterMatchesFound(run, np.array([6, 8]), 24, 24))
+        app.post_message(FilterApplied(run, "tcp.len > 0", 24))
+        await pilot.pause()
+        assert app.displayed_packet_numbers.tolist() == [1, 4, 6, 8]
+        assert "Filtering" not in str(status.render()) and "Displayed: 4 (16.7%)" in str(status.render())
+
+
+async def test_a_new_filter_cancels_the_running_one() -> None:
+    async with SnifferApp(str(FIXTURES / "lossy_transfer.pcap")).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        await pilot.press("slash", *"tcp.analysis.retransmission", "enter")
+        await pilot.press("slash", "ctrl+u", *"tcp.flags.syn == 1", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        compiled = compile_filter("tcp.flags.syn == 1")
+        expected = [number for number in app.capture.frame_numbers() if compiled.matches(app.capture[number])]
+        assert app.applied_filter_text == "tcp.flags.syn == 1"
+        assert app.displayed_packet_numbers.tolist() == expected and expected
+
+
+async def test_rows_indexed_after_the_filter_started_are_filtered_too(monkeypatch) -> None:
+    monkeypatch.setattr(SnifferApp, "index_capture", lambda self, capture: None)  # the test indexes
+    runs_from: list[int] = []
+    start_run = SnifferApp._start_filter_run
+
+    def noting_start(self) -> None:
+        runs_from.append(self._filtered_rows)
+        start_run(self)
+
+    monkeypatch.setattr(SnifferApp, "_start_filter_run", noting_start)
+    async with SnifferApp(str(FIXTURES / "lossy_transfer.pcap")).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        capture = app.capture
+        capture._batches = capture.file.scan(batch_records=50)
+        capture.index_more()
+        app.post_message(PacketsIndexed(capture.indexed_count, 0.2))
+        await pilot.pause()
+        await pilot.press("slash", *"tcp.len > 1000", "enter")
+        while capture.index_more():
+            app.post_message(PacketsIndexed(capture.indexed_count, 0.5))
+            await pilot.pause()
+        app.post_message(IndexingFinished(capture.indexed_count, None))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert capture.indexed_count == 264 and app._filtered_rows == 264
+        assert runs_from[0] == 0 and len(runs_from) >= 2 and runs_from == sorted(set(runs_from))
+        compiled = compile_filter("tcp.len > 1000")
+        expected = [number for number in capture.frame_numbers() if compiled.matches(capture[number])]
+        assert app.displayed_packet_numbers.tolist() == expected and len(expected) > 50

@@ -1,6 +1,7 @@
 """The tui-sniffer app: owns the open capture, the displayed view and every pane's selection."""
 from __future__ import annotations
 
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -19,15 +20,15 @@ from tui_sniffer.capture.live_settings import LiveCaptureSettings
 from tui_sniffer.dissect.tree import DissectedPacket, TreeNode
 from tui_sniffer.ui.actions import ALL_ACTIONS, app_bindings, shown_keys
 from tui_sniffer.ui.detail_tree import DetailTree, deepest_node_at, subtree_text
+from tui_sniffer.ui.display_filter import DisplayFilterMixin
 from tui_sniffer.ui.dialogs import ApplyAsFilterScreen, GoToScreen, HelpScreen
-from tui_sniffer.dissect.engine import dissect_frame
-from tui_sniffer.filter import CompiledFilter, compile_filter
+from tui_sniffer.filter import compile_filter
 from tui_sniffer.ui.filter_bar import FilterArea, FilterBar
 from tui_sniffer.ui.follow_screen import FollowOutcome, FollowScreen
 from tui_sniffer.ui.hex_pane import HexPane
 from tui_sniffer.ui.idle_collector import QUIET_SECONDS, IdleCollector
 from tui_sniffer.ui.live_app import LiveCaptureMixin
-from tui_sniffer.ui.messages import FilterApplied, FilterProgressed, IndexingFinished, PacketsIndexed
+from tui_sniffer.ui.messages import IndexingFinished, PacketsIndexed
 from tui_sniffer.ui.packet_list import PacketList
 from tui_sniffer.ui.selected_filter import selected_filter
 from tui_sniffer.ui.recent_files import capture_interfaces, remember_file
@@ -40,7 +41,7 @@ _POST_INTERVAL_SECONDS = 0.1
 _DARK_THEME, _LIGHT_THEME = "textual-dark", "textual-light"
 
 
-class SnifferApp(LiveCaptureMixin, App[None]):
+class SnifferApp(LiveCaptureMixin, DisplayFilterMixin, App[None]):
     """Packet list, detail tree and hex pane over one capture, Wireshark style, keyboard first."""
 
     CSS_PATH = "styles/app.tcss"
@@ -65,11 +66,13 @@ class SnifferApp(LiveCaptureMixin, App[None]):
         self.applied_filter_text = ""
         self.status = StatusFacts()
         self.idle_collector = IdleCollector()
+        self.capture_lock = threading.Lock()
+        """Taken by the filter worker and the UI thread around dissecting (the capture's caches are not thread-safe)."""
 
     def compose(self) -> ComposeResult:
         yield FilterArea(id="filter-area")
         with Vertical(id="panes"):
-            yield PacketList(id="packet-list")
+            yield PacketList(self.capture_lock, id="packet-list")
             with Container(id="details"):
                 yield DetailTree(id="detail-tree")
                 yield HexPane(id="hex-pane")
@@ -117,7 +120,7 @@ class SnifferApp(LiveCaptureMixin, App[None]):
     def show_capture(self, capture: Capture, file_name: str, loading: bool = True) -> None:
         """Make `capture` the shown one: no filter, nothing displayed or selected yet (indexing fills it)."""
         self.capture = capture
-        self.applied_filter_text = ""
+        self.forget_display_filter()
         self.query_one(FilterBar).applied_text = ""
         self.query_one(FilterBar).value = ""
         self.displayed_packet_numbers = np.zeros(0, dtype=np.int64)
@@ -147,6 +150,7 @@ class SnifferApp(LiveCaptureMixin, App[None]):
     def on_packets_indexed(self, message: PacketsIndexed) -> None:
         self.status.loading_progress = message.progress
         self._update_view()
+        self._filter_rows_indexed_since()
 
     def on_indexing_finished(self, message: IndexingFinished) -> None:
         self.status.loading_progress = None
@@ -155,6 +159,7 @@ class SnifferApp(LiveCaptureMixin, App[None]):
             self.notify(printable(str(message.error)), title="Capture damaged", severity="warning",
                         markup=False, timeout=10)
         self._update_view()
+        self._filter_rows_indexed_since()
 
     def _update_view(self) -> None:
         """Display every indexed packet unless a filter chose the view."""
@@ -185,7 +190,9 @@ class SnifferApp(LiveCaptureMixin, App[None]):
         previous = int(self.displayed_packet_numbers[row - 1]) if row else message.number
         if previous == message.number - 1:
             previous = None  # the default, so the list's cached dissection of this row serves
-        self._show_packet(self.capture.dissect(message.number, previous))
+        with self.capture_lock:
+            packet = self.capture.dissect(message.number, previous)
+        self._show_packet(packet)
 
     def _show_packet(self, packet: DissectedPacket | None) -> None:
         """Show `packet` in the tree and hex panes."""
@@ -214,51 +221,6 @@ class SnifferApp(LiveCaptureMixin, App[None]):
     def on_start_screen_capture_chosen(self, message: StartScreen.CaptureChosen) -> None:
         if self.open_path(message.path) and isinstance(self.screen, StartScreen):
             self.pop_screen()
-
-    def on_filter_bar_filter_requested(self, message: FilterBar.FilterRequested) -> None:
-        self.packet_list.focus()
-        if self.capture is None:
-            return
-        if message.compiled.is_empty:
-            self.workers.cancel_group(self, "filter")
-            self.applied_filter_text = ""
-            self.packet_list.empty_text = "No packets."
-            self.status.activity = ""
-            self.displayed_packet_numbers = np.zeros(0, dtype=np.int64)
-            self._update_view()
-            return
-        self.filter_packets(self.capture, message.compiled, self.capture.indexed_count)
-
-    @work(thread=True, exclusive=True, group="filter")
-    def filter_packets(self, capture: Capture, compiled: CompiledFilter, count: int) -> None:
-        """Test packets 1..`count` against the filter, dissecting each (uncached, so thread-safe)."""
-        worker = get_current_worker()
-        matching: list[int] = []
-        last_post = time.monotonic()
-        for number in range(1, count + 1):
-            if worker.is_cancelled:
-                return
-            packet = dissect_frame(capture.frame_info(number), capture.packet_bytes(number))
-            if compiled.matches(packet):
-                matching.append(number)
-            if time.monotonic() - last_post >= _POST_INTERVAL_SECONDS:
-                self.post_message(FilterProgressed(number / count))
-                last_post = time.monotonic()
-        self.post_message(FilterApplied(compiled.text, np.array(matching, dtype=np.int64)))
-
-    def on_filter_progressed(self, message: FilterProgressed) -> None:
-        self.status.activity = f"Filtering {message.progress * 100:.0f}%…"
-        self._refresh_status()
-
-    def on_filter_applied(self, message: FilterApplied) -> None:
-        self.applied_filter_text = message.text
-        self.status.activity = ""
-        self.displayed_packet_numbers = message.displayed_packet_numbers
-        self.packet_list.empty_text = f"No packets match the display filter: {printable(message.text)}"
-        self.packet_list.set_view(self.displayed_packet_numbers)
-        if not len(self.displayed_packet_numbers):
-            self._show_packet(None)
-        self._refresh_status()
 
     def on_filter_bar_editing_left(self, message: FilterBar.EditingLeft) -> None:
         self.packet_list.focus()

@@ -26,15 +26,19 @@ class IndexingFinished(Message):
 
 
 @dataclass
-class FilterProgressed(Message):
-    """The filter worker has tested `progress` (0–1) of the packets."""
+class FilterMatchesFound(Message):
+    """Filter run `run` found `frames` (ascending) and has examined rows up to `rows_done` of `rows_total`."""
 
-    progress: float
+    run: int
+    frames: np.ndarray
+    rows_done: int
+    rows_total: int
 
 
 @dataclass
 class FilterApplied(Message):
-    """The filter `text` matched `displayed_packet_numbers` (ascending frame numbers)."""
+    """Filter run `run` of display filter `text` has examined every row up to `rows_total`."""
 
+    run: int
     text: str
-    displayed_packet_numbers: np.ndarray
+    rows_total: int

@@ -1,6 +1,7 @@
 """The packet list: a virtualized line-API view of the displayed packets, one dissected row at a time."""
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -86,8 +87,10 @@ class PacketList(ScrollView, can_focus=True):
 
         number: int
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, capture_lock: threading.Lock, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.capture_lock = capture_lock
+        """Held while dissecting a row, as the filter worker dissects in its own thread."""
         self.capture: Capture | None = None
         self.displayed_packet_numbers = np.zeros(0, dtype=np.int64)
         self.cursor_row = 0
@@ -119,13 +122,15 @@ class PacketList(ScrollView, can_focus=True):
         self.cursor_row = 0
         self.set_view(np.zeros(0, dtype=np.int64))
 
-    def set_view(self, displayed_packet_numbers: np.ndarray) -> None:
-        """Display these frame numbers (ascending), keeping the cursor on the same packet if shown."""
+    def set_view(self, displayed_packet_numbers: np.ndarray, near: int | None = None) -> None:
+        """Display these frame numbers (ascending), the cursor on the packet selected before, or on the
+        first displayed after it (else the last); `near` names another packet to aim for."""
         previous = self.selected_number
+        anchor = near if near is not None else previous
         self.displayed_packet_numbers = displayed_packet_numbers
         count = len(displayed_packet_numbers)
-        if previous is not None and count:
-            row = int(np.searchsorted(displayed_packet_numbers, previous))
+        if anchor is not None and count:
+            row = int(np.searchsorted(displayed_packet_numbers, anchor))
             self.cursor_row = min(row, count - 1)
         else:
             self.cursor_row = 0
@@ -241,7 +246,8 @@ class PacketList(ScrollView, can_focus=True):
         assert self.capture is not None
         packet = self._rows.get(number)
         if packet is None:
-            packet = packet_row(self.capture, number)
+            with self.capture_lock:
+                packet = packet_row(self.capture, number)
             self._rows[number] = packet
         return packet
 
