@@ -9,8 +9,11 @@ from functools import lru_cache
 import pytest
 
 import tui_sniffer
-from tests.conftest import FIXTURE_CAPTURES, TSHARK, needs_tshark
+from tests.conftest import FIXTURE_CAPTURES, FIXTURES, TSHARK, needs_tshark
+from tui_sniffer.analysis.tcp_analysis import TcpAnalysis
 from tui_sniffer.analysis.tcp_state import STATE_NAMES, SideState, deliver
+from tui_sniffer.capture import open_capture_file
+from tui_sniffer.store.index import PacketIndex
 from tui_sniffer.filter import compile_filter
 
 VALUE_FIELDS = ["tcp.stream", "tcp.nxtseq", "tcp.completeness", "tcp.time_relative", "tcp.time_delta",
@@ -146,3 +149,27 @@ SYN, FIN, RST, ACK = 0x02, 0x01, 0x04, 0x10
 ], ids=["simultaneous close", "simultaneous open", "reset"])
 def test_state_machine_reads_what_each_side_had_received(segments, expected):
     assert _run(segments) == expected
+
+
+@pytest.mark.parametrize("name", ["lossy_transfer", "zero_window", "tcp_chat_5050"])
+def test_results_do_not_depend_on_how_the_streams_are_analysed(name):
+    """One stream at a time on demand, every stream at once, or on from batch to batch as a live
+    capture grows: the same segments get the same results."""
+    capture = tui_sniffer.open_capture(str(FIXTURES / f"{name}.pcap"))
+    capture.index_all()
+    one_by_one = [capture.tcp_analysis.segment(row) for row in range(capture.index.count)]
+    at_once = TcpAnalysis(capture.index, lambda row: capture.packet_bytes(row + 1), lambda: True)
+    at_once.analyse_all()
+    assert [at_once.segment(row) for row in range(capture.index.count)] == one_by_one
+
+    with open_capture_file(str(FIXTURES / f"{name}.pcap")) as source:
+        index = PacketIndex()
+        growing = TcpAnalysis(index, lambda row: source.read_packet(int(index.column("file_offset")[row]),
+                                                                    int(index.column("captured_length")[row])))
+        seen = []
+        for batch in source.scan(batch_records=7):
+            rows = index.append_batch(batch)
+            seen += [growing.segment(row) for row in rows]
+        growing.analyse_all()
+    assert seen[-1] == one_by_one[-1]
+    assert [growing.segment(row) for row in range(index.count)] == one_by_one

@@ -34,7 +34,7 @@ class Capture:
         estimate = max(capture_file.size // 200, 1024)
         self.index = PacketIndex(expected_packets=min(estimate, 1 << 22))
         self.tcp = TcpConversations(self.index, self._read_row)
-        self.tcp_analysis = TcpAnalysis(self.index, self._read_row)
+        self.tcp_analysis = TcpAnalysis(self.index, self._read_row, lambda: self.complete)
         """Wireshark's TCP sequence analysis (expert flags, RTTs, bytes in flight), stream by stream."""
         self.pairing = RequestPairing(self.index, self._plain_dissection, lambda: self.complete)
         framing = TcpReassembly(self.index, self._read_row, lambda: self.complete)

@@ -12,28 +12,32 @@ from typing import Callable
 
 import numpy as np
 
-from tui_sniffer.analysis.tcp_sequence import FIN_ACTIVE, HAS_ANALYSIS, TcpConversation
+from tui_sniffer.analysis.tcp_sequence import FIN_ACTIVE, HAS_ANALYSIS, ConversationFacts, TcpConversation
 from tui_sniffer.analysis.tcp_state import STATE_NAMES
 from tui_sniffer.dissect.frame import TcpAnalysisFlag, TcpSegmentAnalysis
 from tui_sniffer.store.index import PacketIndex
 
 _RESULT_COLUMNS = {
     "flags": np.uint32, "acks_frame": np.uint32, "ack_rtt": np.int64, "bytes_in_flight": np.uint32,
-    "push_bytes_sent": np.uint32, "duplicate_ack_number": np.int32, "duplicate_ack_frame": np.uint32,
-    "rto": np.int64, "rto_frame": np.uint32, "time_relative": np.int64, "time_delta": np.int64,
-    "states": np.uint8, "conversation": np.int32,
+    "push_bytes_sent": np.uint32, "time_delta": np.int64, "states": np.uint8, "conversation": np.int32,
 }
-"""One array per result, a row per indexed packet; `conversation` is 0 until a row is analysed."""
+"""One array per common result, a row per indexed packet; `conversation` is 0 until a row is analysed.
+The rare results (duplicate-ACK numbers, RTOs) are kept per row in a dict instead."""
+_CHUNK_ROWS = 65536
 
 
 class TcpAnalysis:
     """The per-segment results of Wireshark's TCP sequence analysis, stream by stream on demand."""
 
-    def __init__(self, index: PacketIndex, read_packet: Callable[[int], bytes]) -> None:
+    def __init__(self, index: PacketIndex, read_packet: Callable[[int], bytes],
+                 capture_complete: Callable[[], bool] = lambda: False) -> None:
         self._index = index
         self._read_packet = read_packet
+        self._capture_complete = capture_complete
         self._results: dict[str, np.ndarray] = {}
-        self._conversations: list[TcpConversation] = []
+        self._rare: dict[int, tuple[int, int, int, int]] = {}
+        """Per row with any: (duplicate-ACK number, its frame, RTO in ns, RTO frame)."""
+        self._conversations: list[TcpConversation | ConversationFacts] = []
         self._current: dict[int, int] = {}
         """Each stream's latest conversation (an index into `_conversations`)."""
         self._analysed_until: dict[int, int] = {}
@@ -50,7 +54,7 @@ class TcpAnalysis:
         conversation = self._conversations[int(results["conversation"][row]) - 1]
         flags = int(results["flags"][row])
         states = int(results["states"][row])
-        duplicate = int(results["duplicate_ack_number"][row])
+        duplicate, duplicate_frame, rto, rto_frame = self._rare.get(row, (0, 0, 0, 0))
         return TcpSegmentAnalysis(
             flags=TcpAnalysisFlag(flags & 0xFFFF), has_analysis=bool(flags & HAS_ANALYSIS),
             acks_frame=int(results["acks_frame"][row]) or None,
@@ -58,10 +62,9 @@ class TcpAnalysis:
             initial_rtt=_seconds(conversation.first_rtt),
             bytes_in_flight=int(results["bytes_in_flight"][row]) or None,
             push_bytes_sent=int(results["push_bytes_sent"][row]) if results["bytes_in_flight"][row] else None,
-            duplicate_ack_number=duplicate or None,
-            duplicate_ack_frame=int(results["duplicate_ack_frame"][row]) if duplicate else None,
-            rto=_seconds(int(results["rto"][row])), rto_frame=int(results["rto_frame"][row]) or None,
-            time_relative=int(results["time_relative"][row]) / 1e9,
+            duplicate_ack_number=duplicate or None, duplicate_ack_frame=duplicate_frame if duplicate else None,
+            rto=_seconds(rto), rto_frame=rto_frame or None,
+            time_relative=(int(self._index.column("timestamp_ns")[row]) - conversation.first_time) / 1e9,
             time_delta=int(results["time_delta"][row]) / 1e9,
             completeness=conversation.completeness, fin_initiates_close=bool(flags & FIN_ACTIVE),
             client_state=STATE_NAMES[states & 0x0F], server_state=STATE_NAMES[states >> 4],
@@ -83,16 +86,29 @@ class TcpAnalysis:
         streams = self._index.column("tcp_stream")[start:count]
         tcp_rows = np.flatnonzero(streams >= 0)
         order = np.argsort(streams[tcp_rows], kind="stable")
-        rows_by_stream = tcp_rows[order] + start
-        stream_numbers = streams[tcp_rows][order]
-        boundaries = np.flatnonzero(np.diff(stream_numbers)) + 1
-        for rows in np.split(rows_by_stream, boundaries):
-            if len(rows):
-                stream = int(self._index.column("tcp_stream")[rows[0]])
-                done = self._analysed_until.pop(stream, start)
-                self._analyse_rows(stream, rows[rows >= done])
+        rows = tcp_rows[order] + start
+        if self._analysed_until:
+            rows = rows[self._not_yet_analysed(streams[tcp_rows][order], rows)]
+        finished = self._capture_complete() and count == self._index.count
+        self._analyse_rows(rows, finished=finished)
         self._analysed_until.clear()
         self._all_analysed_until = count
+        if finished:
+            self._keep_only_facts()
+
+    def _keep_only_facts(self) -> None:
+        """Drop every conversation's analysis state once nothing more can arrive (a whole file is read)."""
+        self._conversations = [conversation if isinstance(conversation, ConversationFacts)
+                               else ConversationFacts(conversation) for conversation in self._conversations]
+        self._current.clear()
+
+    def _not_yet_analysed(self, streams: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Which of these rows lie beyond what their stream's own analysis already covered."""
+        analysed = sorted(self._analysed_until.items())
+        known = np.array([stream for stream, _ in analysed])
+        covered = np.array([until for _, until in analysed])
+        position = np.minimum(np.searchsorted(known, streams), len(known) - 1)
+        return (known[position] != streams) | (rows >= covered[position])
 
     def _analyse_stream(self, stream: int) -> None:
         """Bring one stream's analysis up to every indexed packet."""
@@ -101,38 +117,53 @@ class TcpAnalysis:
         if start >= count:
             return
         self._grow(count)
-        new_rows = np.flatnonzero(self._index.column("tcp_stream")[start:count] == stream) + start
-        self._analyse_rows(stream, new_rows)
+        self._analyse_rows(np.flatnonzero(self._index.column("tcp_stream")[start:count] == stream) + start)
         self._analysed_until[stream] = count
 
-    def _analyse_rows(self, stream: int, rows: np.ndarray) -> None:
-        """Run the conversation analysis over a stream's not yet analysed rows, in order."""
-        if not len(rows):
-            return
+    def _analyse_rows(self, rows: np.ndarray, *, finished: bool = False) -> None:
+        """Run the conversation analysis over not yet analysed rows: grouped by stream, each in order.
+
+        Results are stored a chunk at a time, so the Python objects in between stay few; `finished`
+        says no stream gets more rows, so each keeps only its facts once its rows are done.
+        """
+        for chunk_start in range(0, len(rows), _CHUNK_ROWS):
+            self._analyse_chunk(rows[chunk_start:chunk_start + _CHUNK_ROWS], finished)
+
+    def _analyse_chunk(self, rows: np.ndarray, finished: bool) -> None:
+        """Analyse some rows (grouped by stream) and store their results."""
         column = self._index.column
-        header_lengths = column("payload_offset")[rows].astype(np.int64) - column("transport_offset")[rows]
-        inputs = zip(rows.tolist(), column("timestamp_ns")[rows].tolist(), column("flow_direction")[rows].tolist(),
-                     column("tcp_flags")[rows].tolist(), column("tcp_seq")[rows].tolist(),
-                     column("tcp_ack")[rows].tolist(), column("payload_length")[rows].tolist(),
-                     column("tcp_window")[rows].tolist(), (header_lengths > 20).tolist())
+        option_bytes = column("payload_offset")[rows].astype(np.int64) - column("transport_offset")[rows] - 20
+        inputs = zip(column("tcp_stream")[rows].tolist(), rows.tolist(), column("timestamp_ns")[rows].tolist(),
+                     column("flow_direction")[rows].tolist(), column("tcp_flags")[rows].tolist(),
+                     column("tcp_seq")[rows].tolist(), column("tcp_ack")[rows].tolist(),
+                     column("payload_length")[rows].tolist(), column("tcp_window")[rows].tolist(),
+                     option_bytes.tolist())
         outputs = []
-        conversation_numbers = []
-        number = self._current.get(stream)
-        conversation = self._conversations[number - 1] if number else None
-        for row, time, direction, flags, seq, ack, length, window, has_options in inputs:
+        numbers = []
+        current, conversations, rare = self._current, self._conversations, self._rare
+        stream_now, conversation, number = -1, None, 0
+        for stream, row, time, direction, flags, seq, ack, length, window, options in inputs:
+            if stream != stream_now:
+                if finished and conversation is not None:
+                    conversations[number - 1] = ConversationFacts(conversation)
+                stream_now, number = stream, current.get(stream, 0)
+                conversation = conversations[number - 1] if number else None
             reused = conversation is not None and conversation.starts_over(direction, flags, seq)
+            if reused:
+                conversations[number - 1] = ConversationFacts(conversation)
             if conversation is None or reused:
                 conversation = TcpConversation(self._tcp_options, time, reused=reused)
-                self._conversations.append(conversation)
-                number = len(self._conversations)
-                self._current[stream] = number
-            outputs.append(conversation.analyse(row, time, direction, flags, seq, ack, length, window,
-                                                has_options, reused))
-            conversation_numbers.append(number)
+                conversations.append(conversation)
+                number = current[stream] = len(conversations)
+            result = conversation.analyse(row, time, direction, flags, seq, ack, length, window, options, reused)
+            if result[-1] is not None:
+                rare[row] = result[-1]
+            outputs.append(result)
+            numbers.append(number)
         results = self._results
-        for name, values in zip(_RESULT_COLUMNS, zip(*outputs)):
+        for name, values in zip(_RESULT_COLUMNS, list(zip(*outputs))[:-1]):
             results[name][rows] = values
-        results["conversation"][rows] = conversation_numbers
+        results["conversation"][rows] = numbers
 
     def _tcp_options(self, row: int) -> bytes:
         """The TCP option bytes of the packet in `row`."""

@@ -18,6 +18,10 @@ _MASK, _HALF = 0xFFFFFFFF, 0x80000000
 _MAX_UNACKED_SEGMENTS = 1000
 _FAST_RETRANSMISSION_WINDOW_NS = 20_000_000
 _DEFAULT_OUT_OF_ORDER_NS = 3_000_000
+_WINDOW_SCALE, _SACK_PERMITTED, _SACK, _TIMESTAMPS = 3, 4, 5, 8
+_SACK_MINIMUM = 10
+"""The option bytes of the smallest SACK option (one block)."""
+_TIMESTAMPS_BYTES = 10
 
 _RETRANSMISSION, _LOST, _ACK_LOST, _KEEP_ALIVE, _DUP_ACK, _ZERO_WINDOW, _ZW_PROBE, _ZW_PROBE_ACK, \
     _KEEP_ALIVE_ACK, _OUT_OF_ORDER, _FAST_RETRANSMISSION, _WINDOW_UPDATE, _WINDOW_FULL, _REUSED_PORTS, \
@@ -51,7 +55,7 @@ class _Flow:
     __slots__ = ("base_seq", "base_set", "win_scale", "window", "is_first_ack", "valid_bif", "push_bytes_sent",
                  "push_set_last", "segments", "segments_sorted", "nextseq", "nextseq_frame", "nextseq_time",
                  "maxseqtobeacked", "lastack", "lastack_time", "lastnondupack", "dupacknum",
-                 "last_segment_flags", "closing_initiator", "last_row", "last_had_options", "side")
+                 "last_segment_flags", "closing_initiator", "last_row", "last_option_bytes", "syn_options", "side")
 
     def __init__(self) -> None:
         self.base_seq = self.nextseq = self.nextseq_frame = self.nextseq_time = 0
@@ -66,15 +70,27 @@ class _Flow:
         self.segments_sorted = True
         """Whether `segments` ascend in both seq and nextseq, so an ACK can stop at the first kept one."""
         self.last_row = -1
-        self.last_had_options = False
+        self.last_option_bytes = 0
+        self.syn_options = -1
+        """A bit per option kind this direction's SYN carried (1 << 4: SACK permitted…); -1 before a SYN."""
         self.side = SideState()
+
+
+class ConversationFacts:
+    """What a finished conversation's segments still need from it once its analysis state is dropped."""
+
+    __slots__ = ("first_time", "first_rtt", "completeness", "client_direction")
+
+    def __init__(self, conversation: TcpConversation) -> None:
+        self.first_time, self.first_rtt = conversation.first_time, conversation.first_rtt
+        self.completeness, self.client_direction = conversation.completeness, conversation.client_direction
 
 
 class TcpConversation:
     """One TCP conversation (a stream, or its part after a port reuse) being analysed in order."""
 
     __slots__ = ("flows", "first_time", "previous_time", "completeness", "packets", "syn_time", "first_rtt",
-                 "client_direction", "_read_options", "_sack_cache")
+                 "client_direction", "states", "_states_pending", "_read_options", "_sack_cache", "_sack_threshold")
 
     def __init__(self, read_options: OptionReader, time: int, *, reused: bool = False) -> None:
         self.flows = (_Flow(), _Flow())
@@ -84,8 +100,12 @@ class TcpConversation:
         self.packets = 1 if reused else 0
         """Packets seen; a conversation started by a reused port counts its SYN as already seen."""
         self.client_direction = -1
+        self.states = 0
+        """The client's state number in the low nibble, the server's in the high one."""
+        self._states_pending = True
         self._read_options = read_options
         self._sack_cache: tuple[int, int] = (-1, 0)
+        self._sack_threshold: int | None = None
 
     def starts_over(self, direction: int, flags: int, seq: int) -> bool:
         """Whether this segment is a SYN with a new sequence number: a new connection on the same ports."""
@@ -93,9 +113,10 @@ class TcpConversation:
         return flags & (_SYN | _ACK) == _SYN and flow.base_set and seq != flow.base_seq
 
     def analyse(self, row: int, time: int, direction: int, flags: int, seq: int, ack: int, length: int,
-                window: int, has_options: bool, reused: bool = False) -> tuple:
+                window: int, option_bytes: int, reused: bool = False) -> tuple:
         """Analyse the next segment; returns (flag bits, acked frame, RTT, bytes in flight, bytes since
-        PSH, dup-ACK number, its frame, RTO, RTO frame, time since first, time since previous, states)."""
+        PSH, time since the previous segment, states, and None or the rarer (dup-ACK number, its frame,
+        RTO, RTO frame))."""
         frame = row + 1
         fwd, rev = self.flows[direction], self.flows[1 - direction]
         found = _REUSED_PORTS | HAS_ANALYSIS if reused else 0
@@ -114,15 +135,24 @@ class TcpConversation:
         self._remember_sent(fwd, frame, time, flags, seq, ack, length, window, found)
         found, acked_frame, rtt = self._acknowledge(rev, frame, time, ack, found)
         found, in_flight, push_bytes = self._bytes_in_flight(fwd, rev, flags, length, found)
-        self._after_analysis(fwd, rev, row, time, direction, flags, seq, ack, length, has_options)
+        self._after_analysis(fwd, rev, row, time, flags, seq, ack, length, option_bytes)
         if flags & _FIN:
             if not rev.closing_initiator:
                 fwd.closing_initiator = True
                 found |= FIN_ACTIVE
-        client = fwd.side if direction == self.client_direction else rev.side
-        server = rev.side if client is fwd.side else fwd.side
-        return (found, acked_frame, rtt, in_flight, push_bytes, duplicate[0], duplicate[1], rto, rto_frame,
-                time - self.first_time, time_delta, client.state() | server.state() << 4)
+        if flags & _SYN_FIN_RST or self._states_pending:
+            self._follow_states(direction, flags, seq, ack, length)
+        rare = (duplicate[0], duplicate[1], rto, rto_frame) if duplicate[0] or rto_frame else None
+        return found, acked_frame, rtt, in_flight, push_bytes, time_delta, self.states, rare
+
+    def _follow_states(self, direction: int, flags: int, seq: int, ack: int, length: int) -> None:
+        """Deliver the segment to both sides' state machines; they change again only on a SYN, FIN or
+        RST, or on the ACK a sent SYN or FIN still waits for."""
+        fwd, rev = self.flows[direction].side, self.flows[1 - direction].side
+        deliver(fwd, rev, flags, seq, ack, length)
+        client, server = (fwd, rev) if direction == self.client_direction else (rev, fwd)
+        self.states = client.state() | server.state() << 4
+        self._states_pending = client.awaits_ack() or server.awaits_ack()
 
     def _complete(self, direction: int, flags: int, ack: int, length: int) -> None:
         """Move the conversation completeness on (a first packet that is not a SYN leaves it 0)."""
@@ -292,16 +322,32 @@ class TcpConversation:
         return found, in_flight, fwd.push_bytes_sent
 
     def _sacked_bytes(self, rev: _Flow) -> int:
-        """The bytes the other direction's latest segment reported in SACK blocks."""
+        """The bytes the other direction's latest segment reported in SACK blocks.
+
+        Its options are read only if they could hold a SACK block: not when the handshake showed
+        SACK was not permitted, nor when they are no longer than the timestamps both SYNs agreed on.
+        """
         row = rev.last_row
-        if row < 0 or not rev.last_had_options:
+        if self._sack_threshold is None:
+            self._sack_threshold = _SACK_MINIMUM + self._option_bytes_taken()
+        if row < 0 or rev.last_option_bytes < self._sack_threshold:
             return 0
         if self._sack_cache[0] != row:
             self._sack_cache = (row, _sack_total(self._read_options(row)))
         return self._sack_cache[1]
 
-    def _after_analysis(self, fwd: _Flow, rev: _Flow, row: int, time: int, direction: int, flags: int,
-                        seq: int, ack: int, length: int, has_options: bool) -> None:
+    def _option_bytes_taken(self) -> int:
+        """Option bytes every segment spends before any SACK block (a large number if SACK is off)."""
+        client, server = (flow.syn_options for flow in self.flows)
+        if client < 0 or server < 0:
+            return 0
+        both = client & server
+        if not both & 1 << _SACK_PERMITTED:
+            return 40
+        return _TIMESTAMPS_BYTES if both & 1 << _TIMESTAMPS else 0
+
+    def _after_analysis(self, fwd: _Flow, rev: _Flow, row: int, time: int, flags: int, seq: int, ack: int,
+                        length: int, option_bytes: int) -> None:
         """What dissect_tcp does after the analysis: SYN bookkeeping, iRTT, window scaling, states."""
         if flags & _SYN:
             if not flags & _ACK:
@@ -311,16 +357,18 @@ class TcpConversation:
             if self.syn_time and not self.first_rtt:
                 self.first_rtt = time - self.syn_time
             fwd.is_first_ack = False
-        fwd.last_row, fwd.last_had_options = row, has_options
+        fwd.last_row, fwd.last_option_bytes = row, option_bytes
         if flags & _SYN:
-            shift = _window_shift(self._read_options(row)) if has_options else None
-            if shift is not None:
-                fwd.win_scale = shift
+            options = dict(_options(self._read_options(row))) if option_bytes else {}
+            fwd.syn_options = sum(1 << kind for kind in options if kind < 64)
+            self._sack_threshold = None
+            shift = options.get(_WINDOW_SCALE)
+            if shift is not None and len(shift) == 1:
+                fwd.win_scale = min(shift[0], 14)
             if fwd.win_scale == -1:
                 fwd.win_scale = rev.win_scale = -2
             elif flags & _ACK and rev.win_scale == -2:
                 fwd.win_scale = -2
-        deliver(fwd.side, rev.side, flags, seq, ack, length)
 
 
 def _options(options: bytes):
@@ -341,19 +389,11 @@ def _options(options: bytes):
         position += length
 
 
-def _window_shift(options: bytes) -> int | None:
-    """The shift of a window-scale option (capped at 14, as Wireshark does), if there is one."""
-    for kind, body in _options(options):
-        if kind == 3 and len(body) == 1:
-            return min(body[0], 14)
-    return None
-
-
 def _sack_total(options: bytes) -> int:
     """The bytes covered by the SACK blocks among the options; like Wireshark, only the first three
     blocks count (packet-tcp.c keeps MAX_TCP_SACK_RANGES - 1 of them for bytes in flight)."""
     for kind, body in _options(options):
-        if kind == 5 and len(body) % 8 == 0:
+        if kind == _SACK and len(body) % 8 == 0:
             total = 0
             for start in range(0, min(len(body), 24), 8):
                 left = int.from_bytes(body[start:start + 4], "big")

@@ -37,6 +37,10 @@ class SideState:
         """Start a capture that began mid-connection: both handshake halves already happened."""
         self.syn_sent = self.syn_acked = self.got_syn = True
 
+    def awaits_ack(self) -> bool:
+        """Whether a SYN or FIN this side sent is not acknowledged yet (its state may still move)."""
+        return (self.syn_sent and not self.syn_acked) or (self.fin_sent and not self.fin_acked)
+
     def state(self) -> int:
         """This side's state number (an index into STATE_NAMES)."""
         if self.reset or not (self.syn_sent or self.got_syn):
