@@ -15,7 +15,6 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from tui_sniffer.capture.bpf import BpfProgram, compile_capture_filter
@@ -39,6 +38,8 @@ UNLIMITED = 1 << 62
 _FINAL_DRAIN_SECONDS = DEFAULT_BLOCK_TIMEOUT_MS * 2 / 1000
 """After a stop, how long the kernel gets to hand over its partly filled blocks before the last read."""
 _RATE_WINDOW_SECONDS = 1.0
+_TICK_SECONDS = 0.1
+"""How often the kernel's counters are read and the packet rate sampled."""
 
 
 class LiveCaptureError(CaptureError):
@@ -97,13 +98,8 @@ def _resolve(name: str) -> NetworkInterface:
 class LiveCapture:
     """A capture on one or more interfaces into one file; create, then `run()` on an asyncio loop."""
 
-    def __init__(self, settings: LiveCaptureSettings,
-                 on_progress: Callable[[LiveStatistics], None] | None = None,
-                 progress_interval: float = 0.1) -> None:
+    def __init__(self, settings: LiveCaptureSettings) -> None:
         self.settings = settings
-        self.on_progress = on_progress
-        """Called from the capture loop with fresh statistics, at most once per `progress_interval`, and at the end."""
-        self.progress_interval = progress_interval
         self.written = threading.Event()
         """Set whenever new whole records reached the file (and at the end); readers clear it before looking."""
         self.finished = threading.Event()
@@ -119,10 +115,7 @@ class LiveCapture:
         self._stop_event: asyncio.Event | None = None
         self._started_at = time.monotonic()
         self._ended_at: float | None = None
-        self._file_started_at = self._started_at
         self._rate_samples: deque[tuple[float, int]] = deque([(self._started_at, 0)])
-        self._last_reported: tuple[int, int] | None = None
-        self._last_report_at = 0.0
         self._deleted_files = 0
         interfaces: list[NetworkInterface] = []
         for name in settings.interfaces:
@@ -170,7 +163,6 @@ class LiveCapture:
         writer.flush()
         self.files.append(path)
         self._file_packets = 0
-        self._file_started_at = time.monotonic()
         return writer
 
     @property
@@ -194,9 +186,9 @@ class LiveCapture:
         loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()
         self._loop = loop
-        self._started_at = self._file_started_at = time.monotonic()
+        self._started_at = time.monotonic()
         self._rate_samples = deque([(self._started_at, 0)])
-        timers = [loop.call_later(self.progress_interval, self._tick)]
+        timers = [loop.call_later(_TICK_SECONDS, self._tick)]
         if self.settings.stop.duration_seconds:
             timers.append(loop.call_later(self.settings.stop.duration_seconds, self._stop_now, "duration"))
         if self.settings.ring is not None and self.settings.ring.duration_seconds:
@@ -342,7 +334,7 @@ class LiveCapture:
             self._close_source(source)
 
     def _tick(self) -> None:
-        """Every `progress_interval`: refresh kernel counters and report when something changed (or each second)."""
+        """Every `_TICK_SECONDS`: refresh the kernel's counters and sample the packet rate."""
         if self._stop_event is None or self._stop_event.is_set():
             return
         for source in self._sources:
@@ -351,16 +343,7 @@ class LiveCapture:
         self._rate_samples.append((now, self._captured))
         while len(self._rate_samples) > 2 and now - self._rate_samples[1][0] >= _RATE_WINDOW_SECONDS:
             self._rate_samples.popleft()
-        self._report(now)
-        self._loop.call_later(self.progress_interval, self._tick)
-
-    def _report(self, now: float, final: bool = False) -> None:
-        """Call `on_progress` if the counts changed since the last report, a second passed, or at the end."""
-        statistics = self.statistics()
-        counts = (statistics.captured, statistics.kernel_dropped)
-        if self.on_progress is not None and (final or counts != self._last_reported or now - self._last_report_at >= 1):
-            self._last_reported, self._last_report_at = counts, now
-            self.on_progress(statistics)
+        self._loop.call_later(_TICK_SECONDS, self._tick)
 
     def _finish(self) -> None:
         """Close sockets and output, then tell everyone waiting."""
@@ -373,7 +356,6 @@ class LiveCapture:
         self._ended_at = time.monotonic()
         self.written.set()
         self.finished.set()
-        self._report(self._ended_at, final=True)
 
     def statistics(self) -> LiveStatistics:
         """The counters now (safe to call from any thread)."""
