@@ -11,10 +11,12 @@ from collections import OrderedDict
 from typing import Iterable, Iterator, Literal
 
 from tui_sniffer.analysis.http_pairing import HttpTransactions
+from tui_sniffer.analysis.ip_reassembly import IpReassembly
 from tui_sniffer.analysis.pairing import RequestPairing
 from tui_sniffer.analysis.reassembly import TcpReassembly
 from tui_sniffer.analysis.tcp_analysis import TcpAnalysis
 from tui_sniffer.analysis.tcp_conversations import TcpConversations
+from tui_sniffer.analysis.udp_conversations import UdpTimes
 from tui_sniffer.capture import CaptureError, CaptureFile, RawRecord, open_capture_file, open_writer
 from tui_sniffer.dissect.engine import dissect_frame
 from tui_sniffer.dissect.frame import FrameInfo
@@ -42,6 +44,9 @@ class Capture:
         """TCP reassembly (Wireshark's `tcp.desegment_tcp_streams`); None dissects every segment alone."""
         self.http = HttpTransactions(framing, shown_in_last_segment=reassemble)
         self.framing = framing
+        self.ip_fragments = IpReassembly(self.index, self._bare_dissection)
+        self.udp_times = UdpTimes(self.index)
+        """IPv4/IPv6 fragment reassembly (always on, like Wireshark's default `ip.defragment`)."""
         """Every TCP stream's segments and message boundaries (HTTP pairing and Follow Stream use them
         whether or not `reassemble` shows reassembled messages)."""
         self.error: CaptureError | None = None
@@ -158,8 +163,13 @@ class Capture:
                 self._plain_cache.popitem(last=False)
         return cached
 
-    def _record_info(self, number: int, previous_displayed: int | None = None) -> FrameInfo:
-        """Record metadata, TCP facts and stream numbers of frame `number` (no pairing)."""
+    def _bare_dissection(self, row: int) -> DissectedPacket:
+        """Row `row` dissected from its record and bytes alone (what IP fragment reassembly reads)."""
+        return dissect_frame(self._record_info(row + 1, with_fragments=False), self._read_row(row))
+
+    def _record_info(self, number: int, previous_displayed: int | None = None, *,
+                     with_fragments: bool = True) -> FrameInfo:
+        """Record metadata, TCP facts, stream numbers and IP reassembly of frame `number` (no pairing)."""
         row = number - 1
         index = self.index
         timestamps = index.column("timestamp_ns")
@@ -188,6 +198,9 @@ class Capture:
         udp_stream = int(index.column("udp_stream")[row])
         if udp_stream >= 0:
             info.annotations["udp.stream"] = udp_stream
+            info.annotations.update(self.udp_times.annotations(row, udp_stream))
+        if with_fragments:
+            info.annotations.update(self.ip_fragments.annotations(row))
         return info
 
     def dissect(self, number: int, previous_displayed: int | None = None) -> DissectedPacket:

@@ -14,6 +14,7 @@ import numpy as np
 from tui_sniffer.dissect.tree import DissectedPacket
 from tui_sniffer.store.index import PacketIndex
 
+_IPV6_FRAGMENT = 44
 _SEARCH_LIMIT = 2000
 """How many earlier candidate frames a lookup dissects at most before giving up."""
 
@@ -36,6 +37,8 @@ class RequestPairing:
         index = self._index
         protocol = int(index.column("ip_proto")[row])
         facts: dict[str, object] = {}
+        if protocol == _IPV6_FRAGMENT:
+            protocol = 58  # a reassembled IPv6 datagram (ICMPv6 is the fragmented one worth pairing)
         if protocol in (1, 58):
             facts.update(self._echo_annotations(row, protocol))
         tcp_stream = int(index.column("tcp_stream")[row])
@@ -67,7 +70,9 @@ class RequestPairing:
             is_reply = own_type == [reply_type]
             wanted_type = request_type if is_reply else reply_type
             ident, sequence = packet.values(ident_field)[:1], packet.values(seq_field)[:1]
-            same_protocol = self._index.column("ip_proto") == protocol
+            protocols = self._index.column("ip_proto")
+            same_protocol = (protocols == protocol) | (protocols == _IPV6_FRAGMENT) if number == 58 \
+                else protocols == protocol
             for candidate in self._rows_around(row, same_protocol, later=not is_reply).tolist():
                 other = self._plain(candidate)
                 if other.values(f"{prefix}.type")[:1] == [wanted_type] and \
@@ -81,24 +86,46 @@ class RequestPairing:
         return {}
 
     def _dns_annotations(self, row: int, tcp_stream: int, udp_stream: int) -> dict[str, object]:
-        """`dns.messages`: for each DNS message in the frame, in order, the query or response that pairs
-        with it (`dns.response_in` for a query; `dns.response_to` and `dns.time` for a response)."""
+        """`dns.messages`: for each DNS message in the frame, in order, how it pairs: `dns.response_in` for a
+        query, `dns.response_to` and `dns.time` for a response, `dns.retransmit_request_in` /
+        `dns.retransmit_response_in` for a repeat of an earlier one, `dns.unsolicited` for a response
+        nothing asked for (all within one conversation, as Wireshark matches them)."""
         messages = _dns_messages(self._plain(row))
         if not messages:
             return {}
         column, stream = ("udp_stream", udp_stream) if udp_stream >= 0 else ("tcp_stream", tcp_stream)
         same_stream = self._index.column(column) == stream
-        links = []
-        for identifier, is_response in messages:
-            found: dict[str, object] = {}
-            for candidate in self._rows_around(row, same_stream, later=not is_response).tolist():
-                if (identifier, not is_response) in _dns_messages(self._plain(candidate)):
-                    found = {"dns.response_to": candidate + 1,
-                             "dns.time": self._seconds_between(candidate, row, 1e9)} if is_response \
-                        else {"dns.response_in": candidate + 1}
+        return {"dns.messages": [self._dns_links(row, same_stream, identifier, is_response)
+                                 for identifier, is_response in messages]}
+
+    def _dns_links(self, row: int, same_stream: np.ndarray, identifier: int, is_response: bool) -> dict[str, object]:
+        """How one DNS message pairs with the others of its conversation."""
+        links: dict[str, object] = {}
+        earlier_response = None
+        for candidate in self._rows_around(row, same_stream, later=False).tolist():
+            earlier = _dns_messages(self._plain(candidate))
+            if (identifier, False) in earlier:
+                if not is_response:
+                    links["dns.retransmit_request_in"] = candidate + 1
                     break
-            links.append(found)
-        return {"dns.messages": links}
+                links.update({"dns.response_to": candidate + 1,
+                              "dns.time": self._seconds_between(candidate, row, 1e9)})
+                if earlier_response is not None:
+                    links["dns.retransmit_response_in"] = earlier_response + 1
+                break
+            if (identifier, True) in earlier:
+                if not is_response:
+                    break
+                earlier_response = candidate if earlier_response is None else earlier_response
+        if is_response:
+            if "dns.response_to" not in links:
+                links["dns.unsolicited"] = True
+            return links
+        for candidate in self._rows_around(row, same_stream, later=True).tolist():
+            if (identifier, True) in _dns_messages(self._plain(candidate)):
+                links["dns.response_in"] = candidate + 1
+                break
+        return links
 
     def _stream_annotations(self, row: int, tcp_stream: int) -> dict[str, object]:
         """`http.conversation` and `tls.version`: what the frames of this TCP stream showed."""

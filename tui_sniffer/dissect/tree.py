@@ -84,6 +84,24 @@ class TreeNode:
             yield from child.walk()
 
 
+_SHOWN_BYTES = 36
+
+
+def bytes_text(value: bytes) -> str:
+    """Bytes as Wireshark's labels show them: hex of the first 36, then an ellipsis."""
+    return value[:_SHOWN_BYTES].hex() + ("\u2026" if len(value) > _SHOWN_BYTES else "")
+
+
+def seconds_text(seconds: int) -> str:
+    """`2 hours`, `1 day, 3 minutes`: a duration in Wireshark's words."""
+    parts = []
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}{'s' if count != 1 else ''}")
+    return ", ".join(parts) or "0 seconds"
+
+
 def _lowest_bit(mask: int) -> int:
     """The value of the lowest set bit of `mask` (the shift a bit field's value needs)."""
     return mask & -mask if mask else 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from tui_sniffer.dissect.engine import Dissection
 from tui_sniffer.dissect.fields import FieldType, protocol, register
+from tui_sniffer.dissect.tree import bytes_text
 
 DATA = protocol("data", "Data")
 DATA_DATA = register("data.data", "Data", FieldType.BYTES)
@@ -15,7 +16,7 @@ def add_data(dissection: Dissection, offset: int, end: int) -> None:
     payload = dissection.data[offset:end]
     size = len(payload)
     node = dissection.add_layer(DATA, f"Data ({size} byte{'s' if size != 1 else ''})", offset, size)
-    node.add(DATA_DATA, payload, offset, size, label=f"Data: {payload.hex()}")
+    node.add(DATA_DATA, payload, offset, size, label=f"Data: {bytes_text(payload)}")
     node.add_generated(DATA_LEN, size)
 
 

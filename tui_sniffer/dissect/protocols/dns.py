@@ -6,7 +6,7 @@ import struct
 from tui_sniffer.dissect.engine import Dissection, MalformedError, handles_payload
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
 from tui_sniffer.dissect.protocols.dns_records import RECORD_TYPES, TYPE_NAMES, add_record, read_name
-from tui_sniffer.dissect.tree import TreeNode, bit_pattern
+from tui_sniffer.dissect.tree import TreeNode, bit_pattern, bytes_text
 
 _OPCODES = {0: "Standard query", 1: "Inverse query", 2: "Server status request",
             4: "Zone change notification", 5: "Dynamic update"}
@@ -49,6 +49,17 @@ QRY_QU = register("dns.qry.qu", '"QU" question', FieldType.BOOLEAN, bitmask=0x80
 RESPONSE_IN = register("dns.response_in", "Response In", FieldType.FRAMENUM)
 RESPONSE_TO = register("dns.response_to", "Request In", FieldType.FRAMENUM)
 TIME = register("dns.time", "Time", FieldType.RELATIVE_TIME)
+RETRANSMISSION = register("dns.retransmission", "Retransmission", FieldType.BOOLEAN)
+RETRANSMIT_REQUEST_IN = register("dns.retransmit_request_in", "Retransmitted request. Original request in",
+                                 FieldType.FRAMENUM)
+RETRANSMIT_RESPONSE_IN = register("dns.retransmit_response_in", "Retransmitted response. Original response in",
+                                  FieldType.FRAMENUM)
+RETRANSMIT_REQUEST = register("dns.retransmit_request", "DNS query retransmission", FieldType.NONE)
+RETRANSMIT_RESPONSE = register("dns.retransmit_response", "DNS response retransmission", FieldType.NONE)
+UNSOLICITED = register("dns.unsolicited", "Unsolicited", FieldType.BOOLEAN)
+EXTRANEOUS = register("dns.extraneous", "Extraneous data", FieldType.NONE)
+EXTRANEOUS_DATA = register("dns.extraneous.data", "Extraneous Data Bytes", FieldType.BYTES)
+EXTRANEOUS_LENGTH = register("dns.extraneous.length", "Extraneous Data Length", FieldType.INT32)
 
 _PROTOCOL_NODES = {"dns": DNS, "mdns": MDNS, "llmnr": LLMNR}
 _SECTIONS = ("Answers", "Authoritative nameservers", "Additional records")
@@ -130,8 +141,9 @@ def dissect_message(dissection: Dissection, offset: int, end: int,
     dissection.set_columns(column, info)
     if position < end and length_prefix is None:
         extra = data[position:end]
-        extra_node = node.add_text(f"Extraneous Data ({len(extra)} bytes)", position, len(extra))
-        extra_node.add_text(f"Extraneous Data Bytes: {extra.hex()}", position, len(extra))
+        extra_node = node.add(EXTRANEOUS, None, position, len(extra), label=f"Extraneous Data ({len(extra)} bytes)")
+        extra_node.add(EXTRANEOUS_DATA, extra, position, len(extra), label=f"Extraneous Data Bytes: {bytes_text(extra)}")
+        extra_node.add_generated(EXTRANEOUS_LENGTH, len(extra))
 
 
 def _add_flags(node: TreeNode, flags: int, offset: int, summary: str, name: str) -> None:
@@ -149,7 +161,8 @@ def _add_flags(node: TreeNode, flags: int, offset: int, summary: str, name: str)
     opcode = (flags >> 11) & 0xF
     bit(OPCODE, OPCODE.show(opcode))
     if name == "llmnr":
-        bit(CONFLICT, _flag_line(flags & 0x400, "The name is not considered unique", "None"))
+        unique_text = "The name is considered unique" if is_response else "None"
+        bit(CONFLICT, _flag_line(flags & 0x400, "The name is not considered unique", unique_text))
         bit(TRUNCATED, _flag_line(flags & 0x200, "Message is truncated", "Message is not truncated"))
         bit(TENTATIVE, _flag_line(flags & 0x100, "Tentative", "Not tentative"))
         if is_response:
@@ -199,7 +212,8 @@ def _add_question(parent: TreeNode, data: bytes, message: int, position: int, na
 
 
 def _add_links(dissection: Dissection, node: TreeNode) -> None:
-    """`[Response In: N]`, `[Request In: N]` and `[Time: x]` from the pairing of this frame's n-th message."""
+    """`[Response In: N]`, `[Request In: N]`, `[Time: x]`, retransmissions and unsolicited responses, from the
+    pairing of this frame's n-th message."""
     messages = dissection.frame.annotations.get("dns.messages")
     ordinal = sum(1 for layer in dissection.layers if layer.definition in _PROTOCOL_NODES.values()) - 1
     if not isinstance(messages, list) or not 0 <= ordinal < len(messages):
@@ -212,3 +226,15 @@ def _add_links(dissection: Dissection, node: TreeNode) -> None:
         node.add_generated(RESPONSE_TO, request_in)
     if isinstance(elapsed, float):
         node.add_generated(TIME, elapsed)
+    for original_field, expert_field, kind in ((RETRANSMIT_REQUEST_IN, RETRANSMIT_REQUEST, "query"),
+                                               (RETRANSMIT_RESPONSE_IN, RETRANSMIT_RESPONSE, "response")):
+        original = links.get(original_field.name)
+        if isinstance(original, int):
+            word = "request" if kind == "query" else "response"
+            identifier = next(child for child in node.children if child.definition is ID)
+            identifier.add_expert(f"DNS {kind} retransmission. Original {word} in frame {original}", "Warning",
+                                  "Protocol", expert_field)
+            node.add_generated(original_field, original)
+            node.add_generated(RETRANSMISSION, True, label="Retransmission: True")
+    if links.get(UNSOLICITED.name):
+        node.add_generated(UNSOLICITED, True, label="Unsolicited: True")

@@ -10,8 +10,7 @@ from tui_sniffer.dissect.engine import Dissection
 from tui_sniffer.dissect.fields import FieldType, protocol, register
 from tui_sniffer.dissect.protocols.data import DATA, DATA_DATA, DATA_LEN, add_data
 from tui_sniffer.dissect.protocols.json_text import add_json
-from tui_sniffer.dissect.protocols.tcp_reassembled import bytes_text
-from tui_sniffer.dissect.tree import TreeNode
+from tui_sniffer.dissect.tree import TreeNode, bytes_text
 
 FILE_DATA = register("http.file_data", "File Data", FieldType.STRING)
 CHUNK_SIZE = register("http.chunk_size", "Chunk size", FieldType.UINT32)
@@ -152,7 +151,7 @@ def show_content(dissection: Dissection, node: TreeNode, start: int, end: int, c
         media.add(MEDIA_TYPE, body, start, size, label=f"Media type: {content_type} ({size} bytes)")
         return f" ({content_type})"
     data_node = node.add(DATA, None, start, size, label=f"Data ({size} bytes)", source=source)
-    data_node.add(DATA_DATA, body, start, size, label=f"Data: {body.hex()}")
+    data_node.add(DATA_DATA, body, start, size, label=f"Data: {bytes_text(body)}")
     data_node.add_generated(DATA_LEN, size)
     dissection.protocols.append(DATA.name)
     return ""

@@ -10,7 +10,7 @@ from tui_sniffer.dissect.engine import Dissection, handles, walk_layers
 from tui_sniffer.dissect.fields import Base, FieldDef, FieldType, absolute_time_text, protocol, register
 from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.protocols.data import DATA, DATA_DATA, DATA_LEN
-from tui_sniffer.dissect.tree import TreeNode
+from tui_sniffer.dissect.tree import TreeNode, bytes_text
 
 _TYPES = {0: "Echo (ping) reply", 3: "Destination unreachable", 4: "Source quench (flow control)",
           5: "Redirect", 8: "Echo (ping) request", 9: "Router advertisement",
@@ -88,7 +88,7 @@ def add_nested_data(dissection: Dissection, node: TreeNode, offset: int, end: in
         return
     size = len(payload)
     data_node = node.add(DATA, None, offset, size, label=f"Data ({size} byte{'s' if size != 1 else ''})")
-    data_node.add(DATA_DATA, payload, offset, size, label=f"Data: {payload.hex()}")
+    data_node.add(DATA_DATA, payload, offset, size, label=f"Data: {bytes_text(payload)}")
     data_node.add_generated(DATA_LEN, size)
     dissection.protocols.append(DATA.name)
 

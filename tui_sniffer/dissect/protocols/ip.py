@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from scapy.layers.inet import IP
-from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
-                                IPv6ExtHdrRouting)
+from scapy.layers.inet6 import IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting
 
 from tui_sniffer.dissect.engine import Dissection, MalformedError, handles
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
 from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES, IP_PROTOCOLS
+from tui_sniffer.dissect.protocols.ip_fragments import dissect_ipv4_fragment
 from tui_sniffer.dissect.protocols.link import add_ethernet_padding
 from tui_sniffer.dissect.tree import TreeNode
 
@@ -69,9 +69,6 @@ IPV6_DST_HOST = register("ipv6.dst_host", "Destination Host", FieldType.STRING)
 IPV6_HOST = register("ipv6.host", "Source or Destination Host", FieldType.STRING)
 IPV6_EXT_NXT = register("ipv6.ext.nxt", "Next Header", FieldType.UINT8, value_names=IP_PROTOCOLS)
 IPV6_EXT_LEN = register("ipv6.ext.len", "Length", FieldType.UINT8)
-IPV6_FRAG_OFFSET = register("ipv6.fragment.offset", "Offset", FieldType.UINT16, bitmask=0xFFF8)
-IPV6_FRAG_MORE = register("ipv6.fragment.more", "More Fragments", FieldType.BOOLEAN, bitmask=0x0001)
-IPV6_FRAG_ID = register("ipv6.fragment.id", "Identification", FieldType.UINT32, Base.HEX)
 
 
 def _ds_text(codepoint: int, ecn: int) -> str:
@@ -146,12 +143,8 @@ def dissect_ipv4(dissection: Dissection, layer: IP, offset: int) -> int | None:
     if total_length < header_length:
         raise MalformedError(f"Bogus IPv4 total length {total_length}")
     if fragment_offset or flags & 1:
-        protocol_name = IP_PROTOCOLS.get(layer.proto, str(layer.proto))
-        dissection.set_columns("IPv4", f"Fragmented IP protocol (proto={protocol_name} {layer.proto}, "
-                                       f"off={fragment_offset}, ID={layer.id:04x})")
-        if fragment_offset:
-            dissection.dissect_payload(offset + header_length, end)
-            return None
+        dissect_ipv4_fragment(dissection, node, layer, offset + header_length)
+        return None
     return offset + header_length
 
 
@@ -203,19 +196,3 @@ def dissect_ipv6_extension(dissection: Dissection, layer, offset: int) -> int | 
     node.add(IPV6_EXT_LEN, layer.len, offset + 1, 1)
     node.add_text(f"Length: {length} bytes", generated=True)
     return offset + length
-
-
-@handles(IPv6ExtHdrFragment)
-def dissect_ipv6_fragment(dissection: Dissection, layer: IPv6ExtHdrFragment, offset: int) -> int | None:
-    """IPv6 fragment header; a later fragment's payload is shown as data (reassembly comes later)."""
-    node = dissection.layers[-1].add_text("Fragment Header for IPv6", offset, 8)
-    node.add(IPV6_EXT_NXT, layer.nh, offset, 1)
-    node.add_bits(IPV6_FRAG_OFFSET, layer.offset, offset + 2, 2, f"Offset: {layer.offset} ({layer.offset * 8} bytes)")
-    node.add_bits(IPV6_FRAG_MORE, layer.m, offset + 2, 2, f"More Fragments: {'Yes' if layer.m else 'No'}")
-    node.add(IPV6_FRAG_ID, layer.id, offset + 4, 4)
-    if layer.offset:
-        dissection.set_columns("IPv6", f"IPv6 fragment (off={layer.offset * 8} more={'y' if layer.m else 'n'} "
-                                       f"ident=0x{layer.id:08x} nxt={layer.nh})")
-        dissection.dissect_payload(offset + 8, dissection.payload_end)
-        return None
-    return offset + 8

@@ -2,10 +2,12 @@
 `[N Reassembled TCP Segments]` tree and the messages dissected from their own `Reassembled TCP` bytes."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tui_sniffer.dissect.engine import Dissection
-from tui_sniffer.dissect.fields import FieldType, register
+from tui_sniffer.dissect.fields import FieldDef, FieldType, register
 from tui_sniffer.dissect.frame import PayloadPiece, ReassembledPdu
-from tui_sniffer.dissect.tree import TreeNode
+from tui_sniffer.dissect.tree import TreeNode, bytes_text
 
 SEGMENT_DATA = register("tcp.segment_data", "TCP segment data", FieldType.BYTES,
                         description="A data segment used in reassembly")
@@ -29,14 +31,6 @@ _ONE_ENTRY_PER_RUN = {"dns", "http"}
 _INFO_SEPARATORS = {"HTTP": "", "HTTP/JSON": "", "DNS": None, "MDNS": None, "LLMNR": None}
 """How a later message's Info joins the earlier one's in one frame: no space (HTTP), replacing it (DNS,
 whose last message wins) or, for TLS and the rest, a comma."""
-_SHOWN_BYTES = 36
-
-
-def bytes_text(value: bytes) -> str:
-    """Bytes as Wireshark's labels show them: hex of the first 36, then an ellipsis."""
-    return value[:_SHOWN_BYTES].hex() + ("\u2026" if len(value) > _SHOWN_BYTES else "")
-
-
 def _plural(count: int) -> str:
     return f"{count} byte{'s' if count != 1 else ''}"
 
@@ -102,22 +96,42 @@ def _add_segment_lines(dissection: Dissection, tcp_node: TreeNode, payload_start
                          label=f"TCP segment data ({_plural(size)})")
 
 
+@dataclass(frozen=True, slots=True)
+class ReassemblyFields:
+    """The fields of a `[N Reassembled … ]` tree: Wireshark gives TCP, IPv4 and IPv6 each their own."""
+
+    title: str
+    tree: FieldDef
+    part: FieldDef
+    count: FieldDef
+    length: FieldDef
+    data: FieldDef
+
+
+TCP_FIELDS = ReassemblyFields("Reassembled TCP Segments", SEGMENTS, SEGMENT, SEGMENT_COUNT, REASSEMBLED_LENGTH,
+                              REASSEMBLED_DATA)
+
+
+def reassembly_tree(pdu: ReassembledPdu, fields: ReassemblyFields, source: int) -> TreeNode:
+    """`[3 Reassembled TCP Segments (519 bytes): #6(186), …]` with a line per part, over source `source`."""
+    size = len(pdu.data)
+    listed = ", ".join(f"#{frame}({count})" for frame, count in pdu.segments)
+    tree = TreeNode(f"{len(pdu.segments)} {fields.title} ({_plural(size)}): {listed}", fields.tree, None, 0, size,
+                    generated=True, source=source)
+    position = 0
+    for frame, count in pdu.segments:
+        where = f"payload: {position}-{position + count - 1} ({_plural(count)})" if count else "no data"
+        label = f"Frame: {frame}, {where}" if count else f"Frame: {frame} ({where})"
+        tree.add(fields.part, frame, position, count, label=label, generated=True)
+        position += count
+    tree.add_generated(fields.count, len(pdu.segments))
+    tree.add(fields.length, size, 0, size, generated=True)
+    tree.add(fields.data, pdu.data, 0, size, generated=True, label=f"{fields.data.label}: {bytes_text(pdu.data)}")
+    return tree
+
+
 def _dissect_reassembled(dissection: Dissection, pdu: ReassembledPdu) -> None:
     """The `[N Reassembled TCP Segments]` tree and the message, both over the reassembled bytes."""
-    with dissection.reading_source(REASSEMBLED_SOURCE, pdu.data):
-        size = len(pdu.data)
-        listed = ", ".join(f"#{frame}({count})" for frame, count in pdu.segments)
-        tree = TreeNode(f"{len(pdu.segments)} Reassembled TCP Segments ({_plural(size)}): {listed}",
-                        SEGMENTS, None, 0, size, generated=True, source=dissection.current_source)
-        dissection.layers.append(tree)
-        position = 0
-        for frame, count in pdu.segments:
-            where = f"payload: {position}-{position + count - 1} ({_plural(count)})" if count else "no data"
-            label = f"Frame: {frame}, {where}" if count else f"Frame: {frame} ({where})"
-            tree.add(SEGMENT, frame, position, count, label=label, generated=True)
-            position += count
-        tree.add_generated(SEGMENT_COUNT, len(pdu.segments))
-        tree.add(REASSEMBLED_LENGTH, size, 0, size, generated=True)
-        tree.add(REASSEMBLED_DATA, pdu.data, 0, size, generated=True,
-                 label=f"Reassembled TCP Data: {bytes_text(pdu.data)}")
-        dissection.dissect_payload(0, size)
+    with dissection.reading_source(REASSEMBLED_SOURCE, pdu.data) as source:
+        dissection.layers.append(reassembly_tree(pdu, TCP_FIELDS, source))
+        dissection.dissect_payload(0, len(pdu.data))

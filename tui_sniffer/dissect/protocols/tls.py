@@ -5,11 +5,10 @@ import struct
 
 from tui_sniffer.dissect.engine import Dissection, MalformedError, handles_payload
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
-from tui_sniffer.dissect.protocols.tcp_reassembled import bytes_text
 from tui_sniffer.dissect.protocols.tls_handshake import add_handshake_message
 from tui_sniffer.dissect.protocols.tls_names import (ALERT_DESCRIPTIONS, ALERT_LEVELS, CONTENT_TYPES,
                                                      HANDSHAKE_TYPES, PROTOCOL_COLUMNS, VERSIONS)
-from tui_sniffer.dissect.tree import TreeNode
+from tui_sniffer.dissect.tree import TreeNode, bytes_text
 
 TLS = protocol("tls", "Transport Layer Security")
 CONTENT_TYPE = register("tls.record.content_type", "Content Type", FieldType.UINT8, value_names=CONTENT_TYPES)

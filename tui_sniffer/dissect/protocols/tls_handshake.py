@@ -7,12 +7,11 @@ from tui_sniffer.dissect.fields import Base, FieldType, absolute_time_text, regi
 from tui_sniffer.dissect.protocols.tls_names import (CIPHER_SUITES, COMPRESSION_METHODS, EC_POINT_FORMATS,
                                                      EXTENSIONS, GROUPS, HANDSHAKE_TYPES, HASH_ALGORITHMS,
                                                      PSK_MODES, SIGNATURE_ALGORITHMS, SIGNATURE_PARTS, VERSIONS)
-from tui_sniffer.dissect.protocols.tcp_reassembled import bytes_text
 from tui_sniffer.dissect.protocols.tls_key_exchange import (add_client_key_exchange, add_fingerprint,
                                                            add_server_key_exchange, add_session_ticket,
                                                            add_signature_algorithm)
 from tui_sniffer.dissect.protocols.x509 import add_certificate, cut_label
-from tui_sniffer.dissect.tree import TreeNode
+from tui_sniffer.dissect.tree import TreeNode, bytes_text
 
 
 def _field(name: str, label: str, ftype: FieldType, base: Base = Base.NONE, names=None):

@@ -5,9 +5,8 @@ import hashlib
 import struct
 
 from tui_sniffer.dissect.fields import Base, FieldType, register
-from tui_sniffer.dissect.protocols.tcp_reassembled import bytes_text
 from tui_sniffer.dissect.protocols.tls_names import GROUPS, HASH_ALGORITHMS, SIGNATURE_ALGORITHMS, SIGNATURE_PARTS
-from tui_sniffer.dissect.tree import TreeNode
+from tui_sniffer.dissect.tree import TreeNode, bytes_text, seconds_text
 
 CURVE_TYPE = register("tls.handshake.server_curve_type", "Curve Type", FieldType.UINT8, Base.HEX,
                       value_names={1: "explicit_prime", 2: "explicit_char2", 3: "named_curve"})
@@ -83,16 +82,6 @@ def add_session_ticket(node: TreeNode, data: bytes, start: int, end: int, fields
     ticket_tree.add(length_field, length, start + 4, 2)
     ticket = data[start + 6:start + 6 + length]
     ticket_tree.add(ticket_field, ticket, start + 6, len(ticket), label=f"Session Ticket: {bytes_text(ticket)}")
-
-
-def seconds_text(seconds: int) -> str:
-    """`2 hours`, `1 day, 3 minutes`: a duration in Wireshark's words."""
-    parts = []
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count} {unit}{'s' if count != 1 else ''}")
-    return ", ".join(parts) or "0 seconds"
 
 
 def _is_grease(value: int) -> bool:

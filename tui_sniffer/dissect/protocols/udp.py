@@ -16,6 +16,10 @@ CHECKSUM = register("udp.checksum", "Checksum", FieldType.UINT16, Base.HEX)
 CHECKSUM_STATUS = register("udp.checksum.status", "Checksum Status", FieldType.UINT8,
                            value_names=CHECKSUM_STATUS_NAMES)
 STREAM = register("udp.stream", "Stream index", FieldType.UINT32)
+TIME_RELATIVE = register("udp.time_relative", "Time since first frame", FieldType.RELATIVE_TIME,
+                         description="Time relative to first frame in this UDP stream")
+TIME_DELTA = register("udp.time_delta", "Time since previous frame", FieldType.RELATIVE_TIME,
+                      description="Time delta from previous frame in this UDP stream")
 PAYLOAD = register("udp.payload", "Payload", FieldType.BYTES)
 
 
@@ -39,6 +43,12 @@ def dissect_udp(dissection: Dissection, layer: UDP, offset: int) -> int | None:
     stream = dissection.frame.annotations.get("udp.stream")
     if isinstance(stream, int):
         node.add_generated(STREAM, stream)
+    times = [(definition, dissection.frame.annotations.get(definition.name)) for definition in (TIME_RELATIVE,
+                                                                                            TIME_DELTA)]
+    if all(isinstance(value, float) for _, value in times):
+        timestamps = node.add_text("Timestamps", generated=True)
+        for definition, value in times:
+            timestamps.add_generated(definition, value)
     end = min(offset + layer.len, dissection.payload_end) if layer.len >= 8 else dissection.payload_end
     payload_length = end - offset - 8
     dissection.transport = "udp"

@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 
 from tui_sniffer.dissect.fields import FieldType, protocol, register
-from tui_sniffer.dissect.protocols.tcp_reassembled import bytes_text
-from tui_sniffer.dissect.tree import TreeNode
+from tui_sniffer.dissect.tree import TreeNode, bytes_text
 
 OID_NAMES = {
     "1.2.840.113549.1.1.1": "rsaEncryption", "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
@@ -305,7 +304,8 @@ def _add_key_usage(extension: TreeNode, data: bytes, content: int, content_end: 
     for bit, definition in enumerate(KEY_USAGE_BITS):
         byte = usage[bit // 8] if bit // 8 < len(usage) else 0
         is_set = bool(byte & definition.bitmask)
-        node.add_bits(definition, int(is_set), content + 1 + bit // 8, 1, f"{definition.label}: {is_set}")
+        at = content + 1 + min(bit // 8, max(len(usage) - 1, 0))
+        node.add_bits(definition, int(is_set), at, 1, f"{definition.label}: {is_set}")
         node.children[-1].value = is_set
 
 
