@@ -42,7 +42,8 @@ def status_line(app: SnifferApp) -> str:
 
 
 def infos(app: SnifferApp) -> list[str]:
-    return [app.capture.dissect(n).summary.info for n in range(1, app.capture.indexed_count + 1)]
+    with app.capture_lock:  # the filter worker may be dissecting too
+        return [app.capture.dissect(n).summary.info for n in range(1, app.capture.indexed_count + 1)]
 
 
 def connection_closed(app: SnifferApp) -> bool:
@@ -72,8 +73,10 @@ async def test_packets_appear_live_and_the_list_follows_the_newest(tmp_path: Pat
             assert "● " in status_line(app) and "lo" in status_line(app)
             await asyncio.to_thread(server.exchange, b"first")
             await until(pilot, lambda: connection_closed(app), "the first connection")
-            assert app.packet_list.selected_number == app.capture.indexed_count
-            assert app.selected_packet.number == app.capture.indexed_count
+            await until(pilot, lambda: app.packet_list.selected_number == app.capture.indexed_count,
+                        "the cursor on the newest packet")
+            await until(pilot, lambda: app.selected_packet is not None
+                        and app.selected_packet.number == app.capture.indexed_count, "the newest packet's tree")
             lines = [app.packet_list.render_line(y).text for y in range(1, 4)]
             assert "[SYN]" in lines[0] and "[SYN, ACK]" in lines[1] and "[ACK]" in lines[2]
 
@@ -81,7 +84,7 @@ async def test_packets_appear_live_and_the_list_follows_the_newest(tmp_path: Pat
             looked_at = app.packet_list.selected_number
             first_count = app.capture.indexed_count
             await asyncio.to_thread(server.exchange, b"second")
-            await until(pilot, lambda: app.capture.indexed_count >= 2 * first_count, "the second connection")
+            await until(pilot, lambda: len(app.displayed_packet_numbers) >= 2 * first_count, "the second connection")
             await pilot.pause()
             assert app.packet_list.selected_number == looked_at
 
@@ -92,8 +95,7 @@ async def test_packets_appear_live_and_the_list_follows_the_newest(tmp_path: Pat
                         "the cursor to follow")
 
             await pilot.press("ctrl+e")
-            await until(pilot, lambda: "■ Stopped" in status_line(app) or "■ " in status_line(app),
-                        "the capture to stop")
+            await until(pilot, lambda: "■ " in status_line(app), "the capture to stop")
             assert not app.live_running and app.live_unsaved
 
 
@@ -107,7 +109,7 @@ async def test_stop_save_and_reopen_the_same_packets(tmp_path: Path) -> None:
             await asyncio.to_thread(server.exchange, b"save me")
             await until(pilot, lambda: connection_closed(app), "the connection")
             await pilot.press("ctrl+e")
-            await until(pilot, lambda: not app.live_running, "the capture to stop")
+            await until(pilot, lambda: "■ " in status_line(app), "the capture to stop and be indexed to its end")
             count = app.capture.indexed_count
             shown = infos(app)
             await pilot.press("ctrl+s")
@@ -173,8 +175,9 @@ async def test_capture_filter_change_restarts_with_the_new_filter() -> None:
             await asyncio.to_thread(first.exchange, b"not captured")
             await asyncio.to_thread(second.exchange, b"captured")
             await until(pilot, lambda: connection_closed(app), "the second server's connection")
-            ports = {port for n in range(1, app.capture.indexed_count + 1)
-                     for port in app.capture.dissect(n).fields("tcp.port")}
+            with app.capture_lock:
+                ports = {port for n in range(1, app.capture.indexed_count + 1)
+                         for port in app.capture.dissect(n).fields("tcp.port")}
             assert str(second.port) in ports and str(first.port) not in ports
             await pilot.press("ctrl+r")  # restart: the unsaved packets are asked about first
             await until(pilot, lambda: isinstance(app.screen, SaveCaptureScreen), "the save prompt")
@@ -250,7 +253,8 @@ async def test_a_display_filter_keeps_applying_to_new_packets() -> None:
             assert len(app.displayed_packet_numbers) == 2
             await asyncio.to_thread(server.exchange, b"after")
             await until(pilot, lambda: len(app.displayed_packet_numbers) == 4, "the new SYNs to be displayed")
-            shown = [app.capture.dissect(int(n)).summary.info for n in app.displayed_packet_numbers]
+            with app.capture_lock:
+                shown = [app.capture.dissect(int(n)).summary.info for n in app.displayed_packet_numbers]
             assert [("[SYN]" in info, "[SYN, ACK]" in info) for info in shown] == [(True, False), (False, True)] * 2
             assert app.packet_list.selected_number == int(app.displayed_packet_numbers[-1])
 

@@ -2,8 +2,8 @@
 
 A new filter cancels the running one (messages of an old run are recognised by their run number and
 dropped). Matches join the view as they are found, with the progress in the status bar. While a
-file is still loading, rows indexed after a run started are filtered by a follow-up run from where
-the last one stopped. The worker and the UI thread take turns on the capture through
+file is still loading (or a live capture grows), rows indexed after a run started are filtered by a
+follow-up run from where the last one stopped. The worker and the UI thread take turns on the capture through
 `capture_lock` (its dissection caches are not thread-safe), the worker one progress item (~50 ms of
 work) at a time.
 """
@@ -82,9 +82,9 @@ class DisplayFilterMixin:
         self.filter_packets(self.capture, self.active_filter, self._filter_run, self._filtered_rows)
 
     def _filter_rows_indexed_since(self) -> None:
-        """While a file loads: filter the rows indexed after the last run, once it has finished."""
+        """While a file loads or a live capture grows: filter the rows indexed after the last run, once it finished."""
         if self.active_filter is not None and not self._filter_running and self.capture is not None \
-                and not self.capture.growing and self.capture.indexed_count > self._filtered_rows:
+                and self.capture.indexed_count > self._filtered_rows:
             self._start_filter_run()
 
     @work(thread=True, exclusive=True, group="filter")

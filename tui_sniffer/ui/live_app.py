@@ -21,7 +21,7 @@ from tui_sniffer.capture.live_settings import LiveCaptureSettings
 from tui_sniffer.capture.records import CaptureError
 from tui_sniffer.session import Capture, open_growing_capture
 from tui_sniffer.ui.live_dialogs import CaptureFilterScreen, SaveAnswer, SaveCaptureScreen, SaveRequest
-from tui_sniffer.ui.live_filter import LiveFilterMixin
+from tui_sniffer.ui.live_follow import FollowNewestMixin
 from tui_sniffer.ui.live_widgets import InterfacePicker, rate_text
 from tui_sniffer.ui.text_safety import printable
 
@@ -83,7 +83,7 @@ def capture_state_forms(statistics: LiveStatistics, interfaces: list[str], captu
     return " · ".join(full), " · ".join(short), f"{state[0]} {statistics.captured}"
 
 
-class LiveCaptureMixin(LiveFilterMixin):
+class LiveCaptureMixin(FollowNewestMixin):
     """The app's live-capture state and actions (see the module docstring)."""
 
     live: LiveCapture | None = None
@@ -111,7 +111,7 @@ class LiveCaptureMixin(LiveFilterMixin):
         self._release_live()
         self.workers.cancel_group(self, "indexing")
         self.live, self.live_view, self.live_settings = live, view, settings
-        self.live_saved_count = self._live_seen_count = self._live_filtered_through = 0
+        self.live_saved_count = 0
         name = os.path.basename(live.output_path) if not live.is_temporary else "Live: " + ", ".join(
             live.interface_names)
         self.show_capture(view, name, loading=False)
@@ -148,7 +148,7 @@ class LiveCaptureMixin(LiveFilterMixin):
             message.live.request_stop()
             return
         self._follow_newest(self._update_view)
-        self._extend_live_filter(message.indexed_count)
+        self._filter_rows_indexed_since()
         self._show_capture_state(message.statistics)
 
     def on_live_capture_ended(self, message: LiveCaptureEnded) -> None:
@@ -156,7 +156,7 @@ class LiveCaptureMixin(LiveFilterMixin):
             return
         if self.capture is self.live_view:
             self._follow_newest(self._update_view)
-            self._extend_live_filter(message.indexed_count)
+            self._filter_rows_indexed_since()
         self._show_capture_state(message.statistics)
         reason = message.statistics.stop_reason
         for problem in message.statistics.problems:
