@@ -14,6 +14,7 @@ import tui_sniffer
 from tests.conftest import FIXTURE_CAPTURES
 from tests.test_filter_parity import PARITY_FILTERS
 from tui_sniffer.filter import compile_filter
+from tui_sniffer.filter.light import FieldCache, LightDissector, is_light_field
 from tui_sniffer.store.filter_columns import IndexColumns
 
 ODD_PACKET_FILTERS = PARITY_FILTERS + [
@@ -132,3 +133,27 @@ def test_column_decisions_need_no_dissection_on_plain_traffic():
         capture.dissect = lambda number, previous=None: dissected.append(number)  # type: ignore[method-assign]
         capture.filter("tcp.port == 5050 and tcp.len > 0 or ip.src == 10.0.0.0/8 and tcp.flags.syn == 1")
     assert dissected == []
+
+
+@pytest.mark.parametrize("reassemble", [True, False], ids=["reassembled", "per-segment"])
+def test_payload_only_reading_gives_the_dissectors_values(odd_captures, reassemble):
+    """Wherever the light reader answers, every light field it shows equals full dissection's."""
+    compared = 0
+    for path in [*(path for path in FIXTURE_CAPTURES if path.suffix == ".pcapng"), odd_captures[0]]:
+        with tui_sniffer.open_capture(str(path), reassemble=reassemble) as capture:
+            capture.index_all()
+            light = LightDissector(capture.index, capture._read_row, capture._record_info, FieldCache(),
+                                   reassembled=reassemble)
+            for row in range(capture.index.count):
+                packet, questions = light.packet(row), light.dns_questions(row)
+                full = capture.dissect(row + 1)
+                if questions is not None:
+                    assert list(questions) == [full.values("dns.qry.name"), full.values("dns.qry.type")], path.name
+                if packet is None:
+                    continue
+                names = {node.definition.name for node in [*packet.walk(), *full.walk()]
+                         if node.definition is not None and is_light_field(node.definition.name)}
+                for name in names:
+                    assert packet.values(name) == full.values(name), (path.name, row + 1, name)
+                    compared += 1
+    assert compared > 500

@@ -22,6 +22,7 @@ from tui_sniffer.dissect.engine import dissect_frame
 from tui_sniffer.dissect.frame import FrameInfo
 from tui_sniffer.dissect.tree import DissectedPacket
 from tui_sniffer.filter import CompiledFilter, compile_filter
+from tui_sniffer.filter.light import FieldCache, LightDissector
 from tui_sniffer.filter.scan import FilterProgress, FilterRun
 from tui_sniffer.store.index import PacketIndex
 
@@ -50,6 +51,7 @@ class Capture:
         """Every TCP stream's segments and message boundaries (HTTP pairing and Follow Stream use them
         whether or not `reassemble` shows reassembled messages)."""
         self.error: CaptureError | None = None
+        self._filter_cache = FieldCache()
         self.complete = False
         self._batches = capture_file.scan()
         self._cache: OrderedDict[tuple[int, int | None], DissectedPacket] = OrderedDict()
@@ -248,7 +250,10 @@ class Capture:
         Columns decide most rows at once; only the rest are dissected. It indexes nothing more: call
         again from the last item's `rows_total` once more rows are indexed.
         """
-        run = FilterRun(compiled, self.index, self.dissect, own_tcp_payloads=self.reassembly is None)
+        run = FilterRun(compiled, self.index, self.dissect, own_tcp_payloads=self.reassembly is None,
+                        cache=self._filter_cache, light=LightDissector(
+                            self.index, self._read_row, self._record_info, self._filter_cache,
+                            reassembled=self.reassembly is not None))
         return run.progress(start_row)
 
     def filter(self, text: str) -> list[int]:

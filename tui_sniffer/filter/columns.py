@@ -229,6 +229,20 @@ class _Evaluator:
         return np.zeros(self.count, bool)
 
 
+def field_columns(columns: ColumnSource, definition: FieldDef,
+                  resolve: Callable[[str], FieldDef | None] = lookup) -> tuple[list, np.ndarray] | None:
+    """A field's value column(s) and occurrence counts, as the vectorized evaluator reads them, or None.
+
+    Each value column is in comparable form (IPv6 as a (high, low) pair of uint64 arrays).
+    """
+    evaluator = _Evaluator(columns, len(columns), resolve)
+    arrays = evaluator.field_arrays(definition)
+    counts = evaluator.occurrences(bound.FieldValues(definition))
+    if arrays is None or counts is None:
+        return None
+    return [(array.high, array.low) if isinstance(array, _Ipv6Halves) else array for array in arrays], counts
+
+
 def _truncating_divide(a, b):
     """C integer division (rounds toward zero), as Wireshark computes `/`."""
     quotient = np.abs(a) // np.abs(b)

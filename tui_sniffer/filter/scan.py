@@ -1,8 +1,8 @@
 """Running a display filter over a capture's index: columns first, dissection only where still needed.
 
 Rows are taken in chunks. The vectorized evaluator decides most rows of a chunk from the index's
-columns; each row it cannot decide is dissected and tested with the per-packet evaluator, which
-defines the result. Progress comes out at least every ~50 ms of work, so a worker can post matches
+columns; each row it cannot decide is tested with the per-packet evaluator, which defines the
+result, on as little of the packet as the filter needs (see `light`). Progress comes out at least every ~50 ms of work, so a worker can post matches
 as they are found and stop between items.
 """
 from __future__ import annotations
@@ -15,6 +15,8 @@ import numpy as np
 
 from tui_sniffer.dissect.tree import DissectedPacket
 from tui_sniffer.filter import CompiledFilter, evaluate_columns
+from tui_sniffer.filter.light import (ColumnRows, FieldCache, LightDissector, PartialPacket, is_light_field,
+                                      reads_values_only)
 from tui_sniffer.store.filter_columns import IndexColumns
 from tui_sniffer.store.index import PacketIndex
 
@@ -22,6 +24,7 @@ CHUNK_ROWS = 1 << 16
 """Rows evaluated over columns at once: big enough for numpy, small enough to report often."""
 
 REPORT_SECONDS = 0.05
+_QUESTION_FIELDS = frozenset({"dns.qry.name", "dns.qry.type"})
 
 
 @dataclass(frozen=True)
@@ -38,28 +41,39 @@ class FilterProgress:
 
 
 class FilterRun:
-    """One filter over the rows of an index, dissecting (by frame number) only undecided rows."""
+    """One filter over the rows of an index, dissecting (by frame number) only what is still undecided.
 
-    def __init__(self, compiled: CompiledFilter, index: PacketIndex,
-                 dissect: Callable[[int], DissectedPacket], *, own_tcp_payloads: bool = True) -> None:
+    An undecided row is first tried without dissection (a PartialPacket from the columns, the cache
+    and, with `light`, the application dissectors run on the payload alone); only if some field the
+    filter reads is still unknown is the frame dissected, and what that showed goes to the cache.
+    """
+
+    def __init__(self, compiled: CompiledFilter, index: PacketIndex, dissect: Callable[[int], DissectedPacket],
+                 *, own_tcp_payloads: bool = True, cache: FieldCache | None = None,
+                 light: LightDissector | None = None) -> None:
         self.compiled = compiled
         self.index = index
         self.dissect = dissect
         self.own_tcp_payloads = own_tcp_payloads
+        self.cache = cache if cache is not None else FieldCache()
+        self.light = light
+        self.partial_ok = compiled.test is not None and reads_values_only(compiled.test)
 
     def progress(self, start_row: int = 0) -> Iterator[FilterProgress]:
         """Examine rows `start_row`… of those indexed now; the last item has `rows_done == rows_total`."""
         total = self.index.count
+        self.cache.follow(total)
         reporter = _Reporter(total)
         row = start_row
         while row < total:
             stop = min(row + CHUNK_ROWS, total)
             columns = IndexColumns(self.index, row, stop, own_tcp_payloads=self.own_tcp_payloads)
             verdict = evaluate_columns(self.compiled, columns)
-            sure_rows = np.flatnonzero(verdict.surely) + row
-            reporter.add_sure(sure_rows)
-            for undecided in (np.flatnonzero(verdict.maybe) + row).tolist():
-                if self.compiled.matches(self.dissect(undecided + 1)):
+            reporter.add_sure(np.flatnonzero(verdict.surely) + row)
+            undecided_rows = (np.flatnonzero(verdict.maybe) + row).tolist()
+            column_rows = ColumnRows(columns, row, self.compiled.field_names) if undecided_rows else None
+            for undecided in undecided_rows:
+                if self.matches(undecided, column_rows):
                     reporter.add_match(undecided)
                 item = reporter.item_if_due(undecided + 1)
                 if item is not None:
@@ -69,6 +83,50 @@ class FilterRun:
             if item is not None:
                 yield item
         yield reporter.item(total)
+
+    def matches(self, row: int, column_rows: ColumnRows | None) -> bool:
+        """Whether an undecided row passes: from known values if they suffice, else by dissecting it."""
+        packet = self.partial_packet(row, column_rows) if self.partial_ok else None
+        if packet is not None:
+            return self.compiled.matches(packet)
+        dissected = self.dissect(row + 1)
+        for name in self.compiled.field_names:
+            self.cache.put(name, row, dissected.values(name))
+        return self.compiled.matches(dissected)
+
+    def partial_packet(self, row: int, column_rows: ColumnRows | None) -> PartialPacket | None:
+        """The filter's fields for `row` without full dissection, or None if one of them needs it."""
+        values: dict[str, list] = {}
+        light_names = []
+        for name in self.compiled.field_names:
+            known = self.cache.get(name, row)
+            if known is None and column_rows is not None:
+                known = column_rows.values(name, row)
+            if known is not None:
+                values[name] = list(known)
+            elif self.light is not None and is_light_field(name):
+                light_names.append(name)
+            else:
+                return None
+        if light_names:
+            light_values = self.light_values(row, light_names)
+            if light_values is None:
+                return None
+            for name in light_names:
+                values[name] = light_values[name]
+                self.cache.put(name, row, values[name])
+        return PartialPacket(values)
+
+    def light_values(self, row: int, names: list[str]) -> dict[str, list] | None:
+        """Application fields of `row` read from its payload alone (DNS questions straight from the bytes)."""
+        light = self.light
+        assert light is not None
+        if set(names) <= _QUESTION_FIELDS:
+            questions = light.dns_questions(row)
+            if questions is not None:
+                return dict(zip(("dns.qry.name", "dns.qry.type"), questions))
+        packet = light.packet(row)
+        return None if packet is None else {name: packet.values(name) for name in names}
 
 
 class _Reporter:

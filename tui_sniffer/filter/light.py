@@ -1,0 +1,261 @@
+"""Testing a frame against a filter without dissecting all of it, where that cannot change the answer.
+
+The per-packet evaluator only asks a packet for the values (or the count) of the fields the filter
+names. A PartialPacket answers from what is known cheaply: values the index's columns hold exactly
+for the row, values remembered from an earlier dissection (FieldCache), and application fields read
+by running the real application dissectors on the transport payload alone (LightDissector), which
+skips the link, IP and TCP/UDP layers and the cross-frame request/response pairing. Only fields
+that owe nothing to those skipped parts are read that way (`is_light_field`); the rest are dissected.
+DNS questions over UDP are read straight from the bytes with the dissector's own name reader.
+"""
+from __future__ import annotations
+
+import struct
+from typing import Callable
+
+import numpy as np
+
+from tui_sniffer.dissect.engine import Dissection, MalformedError
+from tui_sniffer.dissect.fields import FieldDef, FieldType, lookup
+from tui_sniffer.dissect.frame import FrameInfo
+from tui_sniffer.dissect.protocols.dns_records import read_name
+from tui_sniffer.dissect.protocols.http import HEADERS
+from tui_sniffer.dissect.protocols.tcp_reassembled import dissect_segment_payload
+from tui_sniffer.dissect.tree import DissectedPacket, TreeNode
+from tui_sniffer.filter import bound
+from tui_sniffer.filter.columns import ColumnSource, field_columns
+from tui_sniffer.store.filter_columns import DNS_PORTS
+from tui_sniffer.store.summary import DOUBT_TRANSPORT, IP_PROTO_TCP, IP_PROTO_UDP
+
+_SYN, _FIN = 0x02, 0x01
+_DNS_MESSAGE_FIELDS = ("dns.id", "dns.length", "dns.flags", "dns.count.", "dns.qry.", "dns.resp.", "dns.a",
+                       "dns.cname", "dns.ns", "dns.ptr.", "dns.mx.", "dns.soa.", "dns.srv.", "dns.txt", "dns.opt",
+                       "dns.rr.")
+"""What a DNS message itself holds (header, questions, records); not the links pairing adds across frames."""
+
+_HTTP_MESSAGE_FIELDS = frozenset({"http.request", "http.response", "http.content_length_header",
+                                  "http.content_length"} | {definition.name for definition in HEADERS.values()})
+
+
+def is_light_field(name: str) -> bool:
+    """Whether the application dissectors give this field from the payload alone (no pairing, no TCP analysis)."""
+    if name in ("dns", "mdns", "llmnr") or name.startswith(_DNS_MESSAGE_FIELDS):
+        return True
+    return name in _HTTP_MESSAGE_FIELDS or name.startswith(("http.request.", "http.response."))
+
+
+def reads_values_only(test: bound.Test) -> bool:
+    """Whether a filter needs no more of a packet than field values and counts (no layers, no protocol bytes)."""
+    def fine(item: object, counted: bool) -> bool:
+        if isinstance(item, bound.FieldValues):
+            return item.layers is None and (counted or item.ftype not in (FieldType.PROTOCOL, FieldType.NONE))
+        if isinstance(item, bound.Exists):
+            return fine(item.field, True)
+        children = []
+        for attribute in getattr(item, "__slots__", ()):
+            child = getattr(item, attribute)
+            for element in child if isinstance(child, tuple) else (child,):
+                children.extend(element if isinstance(element, tuple) else (element,))
+        return all(fine(child, False) for child in children)
+    return fine(test, False)
+
+
+class PartialPacket:
+    """The values of the fields a filter reads, standing in for a dissected packet in `CompiledFilter.matches`."""
+
+    def __init__(self, values: dict[str, list]) -> None:
+        self._values = values
+
+    def values(self, field_name: str) -> list:
+        return self._values[field_name]
+
+    def nodes(self, field_name: str) -> list:
+        """One placeholder per occurrence: the evaluator only counts them for existence tests."""
+        return [None] * len(self._values[field_name])
+
+
+class FieldCache:
+    """Field values per row remembered from earlier work, valid while the index does not grow."""
+
+    LIMIT = 2_000_000
+    """Remembered values at most (then nothing more is added)."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, dict[int, tuple]] = {}
+        self._arrays: dict[str, np.ndarray] = {}
+        self._size = 0
+        self._row_count = -1
+
+    def follow(self, row_count: int) -> None:
+        """Forget everything when rows were added (frames ahead can change what a frame shows)."""
+        if row_count != self._row_count:
+            self._values.clear()
+            self._arrays.clear()
+            self._size = 0
+            self._row_count = row_count
+
+    def get(self, field_name: str, row: int) -> tuple | None:
+        known = self._values.get(field_name)
+        return None if known is None else known.get(row)
+
+    def put(self, field_name: str, row: int, values: list) -> None:
+        if self._size < self.LIMIT:
+            self._values.setdefault(field_name, {})[row] = tuple(values)
+            self._size += 1
+
+    def derived(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """A whole-index array worked out once per row count (e.g. which segments are in sequence)."""
+        found = self._arrays.get(name)
+        if found is None:
+            found = self._arrays[name] = compute()
+        return found
+
+
+class ColumnRows:
+    """A chunk's column values of the fields a filter reads, ready to hand out row by row."""
+
+    def __init__(self, columns: ColumnSource, start: int, field_names: tuple[str, ...],
+                 resolve: Callable[[str], FieldDef | None] = lookup) -> None:
+        self.start = start
+        self._fields: dict[str, tuple[list, np.ndarray]] = {}
+        for name in field_names:
+            definition = resolve(name)
+            found = None if definition is None else field_columns(columns, definition, resolve)
+            if found is not None:
+                self._fields[name] = found
+
+    def values(self, field_name: str, row: int) -> list | None:
+        """The field's values in `row` if the columns know them exactly, else None."""
+        found = self._fields.get(field_name)
+        if found is None:
+            return None
+        arrays, occurrences = found
+        count = int(occurrences[row - self.start])
+        if count == 0:
+            return []
+        if count != 1:
+            return None
+        return [_python_value(array, row - self.start) for array in arrays]
+
+
+def _python_value(array, position: int):
+    """One column entry as the per-packet evaluator takes it (IPv6 as an int, numpy scalars as Python)."""
+    if isinstance(array, tuple):
+        high, low = array
+        return (int(high[position]) << 64) | int(low[position])
+    value = array[position]
+    return float(value) if isinstance(value, np.floating) else int(value)
+
+
+class LightDissector:
+    """Runs the application dissectors on one frame's transport payload, as full dissection hands it over.
+
+    With TCP reassembly (`reassembled`) the payload's division into messages comes from the frame's
+    record info; without it a segment's payload goes to the application dissectors as it is, which
+    tshark's TCP analysis prevents for retransmitted, out-of-order and keep-alive segments: only
+    segments surely in sequence (`in_sequence`) are read this way.
+    """
+
+    def __init__(self, index, read_row: Callable[[int], bytes], record_info: Callable[[int], FrameInfo],
+                 cache: FieldCache, *, reassembled: bool) -> None:
+        self.index = index
+        self.read_row = read_row
+        self.record_info = record_info
+        self.cache = cache
+        self.reassembled = reassembled
+
+    def transport(self, row: int) -> int | None:
+        """IP_PROTO_TCP or IP_PROTO_UDP where the payload can be read without the lower layers, else None."""
+        index = self.index
+        if int(index.column("layer_doubt")[row]) & DOUBT_TRANSPORT or not int(index.column("ip_version")[row]):
+            return None
+        protocol = int(index.column("ip_proto")[row])
+        if protocol == IP_PROTO_UDP:
+            return protocol
+        if protocol == IP_PROTO_TCP and (self.reassembled or self.cache.derived("in_sequence", self._in_sequence)[row]):
+            return protocol
+        return None
+
+    def packet(self, row: int) -> DissectedPacket | None:
+        """The application layers of frame `row + 1`, or None where the skipped layers could matter."""
+        protocol = self.transport(row)
+        if protocol is None:
+            return None
+        index = self.index
+        if protocol == IP_PROTO_TCP and self.reassembled:
+            info = self.record_info(row + 1)
+            if info.tcp is None or (info.tcp.analysis is not None and info.tcp.analysis.flags):
+                return None
+        else:
+            info = FrameInfo(number=row + 1, timestamp_ns=int(index.column("timestamp_ns")[row]),
+                             captured_length=int(index.column("captured_length")[row]),
+                             wire_length=int(index.column("wire_length")[row]),
+                             link_type=int(index.column("link_type")[row]))
+        data = self.read_row(row)
+        start, end = self.payload_span(row)
+        dissection = Dissection(info, data)
+        dissection.transport = "tcp" if protocol == IP_PROTO_TCP else "udp"
+        dissection.source_port = int(index.column("src_port")[row])
+        dissection.destination_port = int(index.column("dst_port")[row])
+        dissection.payload_end = end
+        if protocol == IP_PROTO_TCP:
+            dissect_segment_payload(dissection, TreeNode("", None, None, start, 0), start)
+        elif start < end:
+            dissection.dissect_payload(start, end)
+        return DissectedPacket(row + 1, data, dissection.layers, None, dissection.data_sources)  # type: ignore[arg-type]
+
+    def payload_span(self, row: int) -> tuple[int, int]:
+        """Where the transport payload starts and ends in the frame."""
+        start = int(self.index.column("payload_offset")[row])
+        return start, start + int(self.index.column("payload_length")[row])
+
+    def dns_questions(self, row: int) -> tuple[list[str], list[int]] | None:
+        """The question names and types of a DNS/mDNS/LLMNR message over UDP, read as the dissector
+        reads them (`read_name`), or None where that could go otherwise (not UDP, cut short, malformed)."""
+        index = self.index
+        ports = (int(index.column("src_port")[row]), int(index.column("dst_port")[row]))
+        if self.transport(row) != IP_PROTO_UDP or not set(ports) & set(DNS_PORTS):
+            return None
+        start, end = self.payload_span(row)
+        if end - start < 12:
+            return None
+        message = self.read_row(row)[:end]
+        names, types = [], []
+        position = start + 12
+        try:
+            for _ in range(struct.unpack_from(">H", message, start + 4)[0]):
+                name, after_name, _ = read_name(message, start, position)
+                record_type, _ = struct.unpack_from(">HH", message, after_name)
+                names.append(name)
+                types.append(record_type)
+                position = after_name + 4
+        except (MalformedError, struct.error, IndexError, ValueError):
+            return None
+        return names, types
+
+    def _in_sequence(self) -> np.ndarray:
+        """TCP segments carrying more than one byte exactly where their direction's data so far ends.
+
+        tshark's sequence analysis calls no such segment a retransmission, out-of-order or keep-alive
+        (those start before the data seen so far ends, or carry at most one byte).
+        """
+        index = self.index
+        direction_key = index.column("tcp_stream").astype(np.int64) * 2 + index.column("flow_direction")
+        flags = index.column("tcp_flags").astype(np.int64)
+        length = index.column("payload_length").astype(np.int64)
+        rows = np.flatnonzero(index.column("tcp_stream") >= 0)
+        rows = rows[np.argsort(direction_key[rows], kind="stable")]
+        keys = direction_key[rows]
+        first = np.ones(len(rows), bool)
+        first[1:] = keys[1:] != keys[:-1]
+        seq = index.column("tcp_seq").astype(np.int64)[rows]
+        base = np.maximum.accumulate(np.where(first, np.arange(len(rows)), 0))
+        relative = (seq - seq[base]) & 0xFFFFFFFF
+        ends = relative + length[rows] + (flags[rows] & _SYN != 0) + (flags[rows] & _FIN != 0)
+        group_offset = np.cumsum(first) * (1 << 34)
+        reached = np.maximum.accumulate(ends + group_offset) - group_offset
+        before = np.concatenate([[0], reached[:-1]])
+        in_sequence = ~first & (relative == before) & (length[rows] > 1)
+        mask = np.zeros(index.count, bool)
+        mask[rows[in_sequence]] = True
+        return mask
