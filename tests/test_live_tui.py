@@ -268,3 +268,21 @@ async def test_start_screen_opens_when_the_demo_is_also_a_recent_file() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, StartScreen)
+
+
+async def test_space_marks_several_interfaces_and_the_palette_offers_capture_actions() -> None:
+    app = SnifferApp(None, list_interfaces=fixed_interfaces)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        picker = app.screen.query_one(InterfacePicker)
+        options = picker.query_one("#interface-options")
+        options.focus()
+        options.highlighted = 0
+        await pilot.press("space", "down", "space")
+        assert picker.chosen == ["lo", "test0"]
+        assert [str(option.prompt)[0] for option in options.options] == ["●", "●"]
+        await pilot.press("space")
+        assert picker.chosen == ["lo"]
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Live capture: start (again)", "Live capture: stop", "Live capture: restart (asks to save "
+                "unsaved packets)", "Save the packets (all or displayed) as pcapng or pcap"} <= titles
