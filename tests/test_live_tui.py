@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,15 @@ async def until(pilot, condition, what: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
         await pilot.pause(0.05)
+
+
+@asynccontextmanager
+async def capturing_app(capture_filter: str):
+    """The app started as `tui-sniffer -i lo -f FILTER`, once its capture runs."""
+    app = SnifferApp(None, live_settings=LiveCaptureSettings(["lo"], capture_filter))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.live is not None, "the capture to start")
+        yield app, pilot
 
 
 def status_line(app: SnifferApp) -> str:
@@ -67,9 +77,7 @@ def test_rate_text(rate, text: str) -> None:
 @needs_root
 async def test_packets_appear_live_and_the_list_follows_the_newest(tmp_path: Path) -> None:
     with echo_server() as server:
-        app = SnifferApp(None, live_settings=LiveCaptureSettings(["lo"], f"tcp port {server.port}"))
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.live is not None, "the capture to start")
+        async with capturing_app(f"tcp port {server.port}") as (app, pilot):
             assert "● " in status_line(app) and "lo" in status_line(app)
             await asyncio.to_thread(server.exchange, b"first")
             await until(pilot, lambda: connection_closed(app), "the first connection")
@@ -103,9 +111,7 @@ async def test_packets_appear_live_and_the_list_follows_the_newest(tmp_path: Pat
 async def test_stop_save_and_reopen_the_same_packets(tmp_path: Path) -> None:
     saved = tmp_path / "saved.pcap"
     with echo_server() as server:
-        app = SnifferApp(None, live_settings=LiveCaptureSettings(["lo"], f"tcp port {server.port}"))
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.live is not None, "the capture to start")
+        async with capturing_app(f"tcp port {server.port}") as (app, pilot):
             await asyncio.to_thread(server.exchange, b"save me")
             await until(pilot, lambda: connection_closed(app), "the connection")
             await pilot.press("ctrl+e")
@@ -133,9 +139,7 @@ async def test_stop_save_and_reopen_the_same_packets(tmp_path: Path) -> None:
 @needs_root
 async def test_quit_with_unsaved_packets_asks_first(tmp_path: Path) -> None:
     with echo_server() as server:
-        app = SnifferApp(None, live_settings=LiveCaptureSettings(["lo"], f"tcp port {server.port}"))
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.live is not None, "the capture to start")
+        async with capturing_app(f"tcp port {server.port}") as (app, pilot):
             await asyncio.to_thread(server.exchange, b"unsaved")
             await until(pilot, lambda: app.capture.indexed_count > 0, "a packet")
             await pilot.press("q")
@@ -154,9 +158,7 @@ async def test_quit_with_unsaved_packets_asks_first(tmp_path: Path) -> None:
 @needs_root
 async def test_capture_filter_change_restarts_with_the_new_filter() -> None:
     with echo_server() as first, echo_server() as second:
-        app = SnifferApp(None, live_settings=LiveCaptureSettings(["lo"], f"tcp port {first.port}"))
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.live is not None, "the capture to start")
+        async with capturing_app(f"tcp port {first.port}") as (app, pilot):
             old_live = app.live
             await pilot.press("ctrl+k")
             assert isinstance(app.screen, CaptureFilterScreen)
@@ -243,9 +245,7 @@ async def test_without_privilege_the_app_says_how_and_keeps_running(monkeypatch:
 @needs_root
 async def test_a_display_filter_keeps_applying_to_new_packets() -> None:
     with echo_server() as server:
-        app = SnifferApp(None, live_settings=LiveCaptureSettings(["lo"], f"tcp port {server.port}"))
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.live is not None, "the capture to start")
+        async with capturing_app(f"tcp port {server.port}") as (app, pilot):
             await asyncio.to_thread(server.exchange, b"before")
             await until(pilot, lambda: connection_closed(app), "the first connection")
             await pilot.press("slash", *"tcp.flags.syn == 1", "enter")

@@ -23,6 +23,7 @@ from tui_sniffer.session import Capture, open_growing_capture
 from tui_sniffer.ui.live_dialogs import CaptureFilterScreen, SaveAnswer, SaveCaptureScreen, SaveRequest
 from tui_sniffer.ui.live_follow import FollowNewestMixin
 from tui_sniffer.ui.live_widgets import InterfacePicker, rate_text
+from tui_sniffer.ui.packet_list import PacketList
 from tui_sniffer.ui.text_safety import printable
 
 POST_INTERVAL_SECONDS = 0.1
@@ -141,8 +142,12 @@ class LiveCaptureMixin(FollowNewestMixin):
                 last_post, last_count = now, view.indexed_count
             time.sleep(max(0.0, POST_INTERVAL_SECONDS - (time.monotonic() - now)))
 
+    def _is_current(self, live: LiveCapture) -> bool:
+        """Whether a message about `live` still matters: it is this app's capture and the panes still exist."""
+        return live is self.live and bool(self.query(PacketList))  # the panes are gone while the app shuts down
+
     def on_live_capture_progressed(self, message: LiveCaptureProgressed) -> None:
-        if message.live is not self.live:
+        if not self._is_current(message.live):
             return
         if self.capture is not self.live_view:  # the user opened another capture: this one ends here
             message.live.request_stop()
@@ -152,7 +157,7 @@ class LiveCaptureMixin(FollowNewestMixin):
         self._show_capture_state(message.statistics)
 
     def on_live_capture_ended(self, message: LiveCaptureEnded) -> None:
-        if message.live is not self.live:
+        if not self._is_current(message.live):
             return
         if self.capture is self.live_view:
             self._follow_newest(self._update_view)
