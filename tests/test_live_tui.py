@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from tui_sniffer import open_capture
 from tui_sniffer.capture.interfaces import NetworkInterface
 from tui_sniffer.capture.live_settings import LiveCaptureSettings
 from tui_sniffer.ui.app import SnifferApp
+from tui_sniffer.capture.live import LiveStatistics
+from tui_sniffer.ui.live_app import capture_state_forms
 from tui_sniffer.ui.live_dialogs import CaptureFilterScreen, SaveCaptureScreen
 from tui_sniffer.ui.live_widgets import CaptureFilterInput, InterfacePicker, rate_text, sparkline
 from tui_sniffer.ui.start_screen import StartScreen
@@ -286,3 +289,16 @@ async def test_space_marks_several_interfaces_and_the_palette_offers_capture_act
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Live capture: start (again)", "Live capture: stop", "Live capture: restart (asks to save "
                 "unsaved packets)", "Save the packets (all or displayed) as pcapng or pcap"} <= titles
+
+
+def test_capture_state_forms_from_full_to_tiny() -> None:
+    running = LiveStatistics(captured=12, kernel_dropped=2, own_dropped=1, bytes_written=0, elapsed_seconds=3725.2,
+                             packets_per_second=3.4, running=True, stop_reason="", problems=())
+    assert capture_state_forms(running, ["lo", "eth0"], "tcp port 80") == (
+        "● Capturing on lo, eth0 · filter: tcp port 80 · Captured: 12 · Dropped: 3 (kernel 2, own 1) · 3 pkt/s · 1:02:05",
+        "● lo, eth0 [tcp port 80] · 12 pkts · 3 dropped · 3 pkt/s · 1:02:05",
+        "● lo, eth0 · 12 pkts · 3 dropped · 1:02:05",
+        "● 12")
+    stopped = replace(running, running=False, kernel_dropped=0, own_dropped=0)
+    assert capture_state_forms(stopped, ["lo"], "")[:2] == (
+        "■ Stopped on lo · Captured: 12 · Dropped: 0 (kernel 0, own 0) · 1:02:05", "■ lo · 12 pkts · 0 dropped · 1:02:05")

@@ -69,19 +69,24 @@ def elapsed_text(seconds: float) -> str:
 
 
 def capture_state_forms(statistics: LiveStatistics, interfaces: list[str], capture_filter: str) -> tuple[str, ...]:
-    """The status bar's capture part, from fullest to shortest form."""
-    state = "● Capturing" if statistics.running else "■ Stopped"
+    """The status bar's capture part, from fullest to shortest form (the bar picks the longest that fits).
+
+    `● Capturing on lo · filter: tcp port 80 · Captured: 12 · Dropped: 0 (kernel 0, own 0) · 3 pkt/s · 0:00:06`,
+    then `● lo [tcp port 80] · 12 pkts · 0 dropped · 3 pkt/s · 0:00:06`, `● lo · 12 pkts · 0 dropped · 0:00:06`,
+    `● 12`."""
+    mark, state = ("●", "Capturing") if statistics.running else ("■", "Stopped")
     where = ", ".join(printable(name) for name in interfaces)
     dropped = statistics.kernel_dropped + statistics.own_dropped
-    drops = f"Dropped: {dropped} (kernel {statistics.kernel_dropped}, own {statistics.own_dropped})"
-    rate = rate_text(statistics.packets_per_second) if statistics.running else ""
-    full = [f"{state} on {where}"]
-    if capture_filter:
-        full.append(f"filter: {printable(capture_filter)}")
-    full += [f"Captured: {statistics.captured}", drops]
-    full += [part for part in (rate, elapsed_text(statistics.elapsed_seconds)) if part]
-    short = [f"{state[0]} {where}", f"{statistics.captured} pkts", f"drop {dropped}", elapsed_text(statistics.elapsed_seconds)]
-    return " · ".join(full), " · ".join(short), f"{state[0]} {statistics.captured}"
+    elapsed = elapsed_text(statistics.elapsed_seconds)
+    rate = [rate_text(statistics.packets_per_second)] if statistics.running else []
+    shown_filter = printable(capture_filter)
+    full = [f"{mark} {state} on {where}", *([f"filter: {shown_filter}"] if capture_filter else []),
+            f"Captured: {statistics.captured}",
+            f"Dropped: {dropped} (kernel {statistics.kernel_dropped}, own {statistics.own_dropped})", *rate, elapsed]
+    medium = [f"{mark} {where}" + (f" [{shown_filter}]" if capture_filter else ""), f"{statistics.captured} pkts",
+              f"{dropped} dropped", *rate, elapsed]
+    short = [f"{mark} {where}", f"{statistics.captured} pkts", f"{dropped} dropped", elapsed]
+    return " · ".join(full), " · ".join(medium), " · ".join(short), f"{mark} {statistics.captured}"
 
 
 class LiveCaptureMixin(FollowNewestMixin):
@@ -113,8 +118,7 @@ class LiveCaptureMixin(FollowNewestMixin):
         self.workers.cancel_group(self, "indexing")
         self.live, self.live_view, self.live_settings = live, view, settings
         self.live_saved_count = 0
-        name = os.path.basename(live.output_path) if not live.is_temporary else "Live: " + ", ".join(
-            live.interface_names)
+        name = "live capture" if live.is_temporary else os.path.basename(live.output_path)
         self.show_capture(view, name, loading=False)
         live.start_in_thread()
         self.follow_live_capture(live, view)
