@@ -45,6 +45,15 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = WAIT_S
         time.sleep(0.01)
 
 
+async def until(pilot, condition: Callable[[], bool], what: str) -> None:
+    """Let a Pilot-driven app handle messages until `condition()` holds (a live capture posts every 100 ms)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
 class EchoServer:
     """A TCP echo server on 127.0.0.1 in a thread: every byte received is sent back."""
 

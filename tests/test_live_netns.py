@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TSHARK, needs_tshark
-from tests.live_traffic import WAIT_SECONDS, infos, needs_root, ping, running_capture, wait_until
+from tests.live_traffic import WAIT_SECONDS, infos, needs_root, ping, running_capture, until, wait_until
 from tui_sniffer import open_capture
 from tui_sniffer.capture.live_settings import LiveCaptureSettings
 
@@ -142,3 +142,17 @@ def test_interface_going_down_is_reported_by_the_cli(veth_pair: VethPair) -> Non
     assert process.returncode == 2
     assert f"tui-sniffer: capture on {veth_pair.outside} stopped: the interface went down" in stderr
     assert "Echo (ping) request" in stdout and "packets captured" in stderr
+
+
+async def test_the_tui_says_when_its_interface_is_removed(veth_pair: VethPair) -> None:
+    from tui_sniffer.ui.app import SnifferApp
+
+    app = SnifferApp(None, live_settings=LiveCaptureSettings([veth_pair.outside], "icmp"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.live is not None, "the capture to start")
+        ping(veth_pair.inside_address, count=1)
+        await until(pilot, lambda: len(app.displayed_packet_numbers) >= 2, "the ping in the list")
+        ip("link", "del", veth_pair.outside)
+        message = f"capture on {veth_pair.outside} stopped: the interface was removed"
+        await until(pilot, lambda: any(n.message == message for n in app._notifications), "the notification")
+        assert not app.live_running and app.live_unsaved and len(app.displayed_packet_numbers) >= 2

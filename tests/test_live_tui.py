@@ -5,14 +5,13 @@ screen's interface picker and its capture-filter check, and the no-privilege mes
 from __future__ import annotations
 
 import asyncio
-import time
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tests.live_traffic import WAIT_SECONDS, echo_server, needs_root
+from tests.live_traffic import echo_server, needs_root, until
 from tui_sniffer import open_capture
 from tui_sniffer.capture.interfaces import NetworkInterface
 from tui_sniffer.capture.live_settings import LiveCaptureSettings
@@ -30,15 +29,6 @@ SIZE = (120, 40)
 def private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep recent files out of the real config directory."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
-async def until(pilot, condition, what: str) -> None:
-    """Let the app handle messages until `condition()` holds (the capture posts every 100 ms)."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
 
 
 @asynccontextmanager
