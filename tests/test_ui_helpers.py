@@ -176,3 +176,26 @@ def test_status_bar_shortens_a_long_file_name_and_keeps_progress(width: int, sho
     facts = StatusFacts("a_rather_long_capture_file_name.pcapng", 1000, 400, loading_progress=0.45,
                         activity="Filtering 12%…", field_text="tcp.len — TCP Segment Len")
     assert status_text(facts, width).plain == shown
+
+
+def test_capture_turns_hold_the_worker_back_while_the_ui_uses_the_capture(monkeypatch) -> None:
+    from tui_sniffer.ui import capture_turns
+
+    clock = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr(capture_turns, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(capture_turns, "sleep", sleep)
+    turns = capture_turns.CaptureTurns()
+    with turns.worker():
+        pass
+    assert slept == []  # nobody else: the worker goes at once
+    with turns:
+        clock[0] += 0.01
+    with turns.worker():
+        assert clock[0] >= 100.01 + capture_turns.UI_GRACE_SECONDS
+    assert slept == [pytest.approx(capture_turns.UI_GRACE_SECONDS)]

@@ -1,7 +1,6 @@
 """The tui-sniffer app: owns the open capture, the displayed view and every pane's selection."""
 from __future__ import annotations
 
-import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -19,6 +18,7 @@ from tui_sniffer import Capture, CaptureError, open_capture
 from tui_sniffer.capture.live_settings import LiveCaptureSettings
 from tui_sniffer.dissect.tree import DissectedPacket, TreeNode
 from tui_sniffer.ui.actions import ALL_ACTIONS, app_bindings, shown_keys
+from tui_sniffer.ui.capture_turns import CaptureTurns
 from tui_sniffer.ui.detail_tree import DetailTree, deepest_node_at, subtree_text
 from tui_sniffer.ui.display_filter import DisplayFilterMixin
 from tui_sniffer.ui.dialogs import ApplyAsFilterScreen, GoToScreen, HelpScreen
@@ -66,8 +66,8 @@ class SnifferApp(LiveCaptureMixin, DisplayFilterMixin, App[None]):
         self.applied_filter_text = ""
         self.status = StatusFacts()
         self.idle_collector = IdleCollector()
-        self.capture_lock = threading.Lock()
-        """Taken by the filter worker and the UI thread around dissecting (the capture's caches are not thread-safe)."""
+        self.capture_lock = CaptureTurns()
+        """Taken around dissecting by the UI thread (`with`) and the filter worker (the caches are not thread-safe)."""
 
     def compose(self) -> ComposeResult:
         yield FilterArea(id="filter-area")

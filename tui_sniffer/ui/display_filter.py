@@ -4,12 +4,11 @@ A new filter cancels the running one (messages of an old run are recognised by t
 dropped). Matches join the view as they are found, with the progress in the status bar. While a
 file is still loading (or a live capture grows), rows indexed after a run started are filtered by a
 follow-up run from where the last one stopped. The worker and the UI thread take turns on the capture through
-`capture_lock` (its dissection caches are not thread-safe), the worker one progress item (~50 ms of
-work) at a time.
+`capture_lock` (its dissection caches are not thread-safe): the worker one progress item (~50 ms of
+work) at a time, and only while the UI thread leaves the capture alone.
 """
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -18,6 +17,7 @@ from textual.worker import get_current_worker
 
 from tui_sniffer import Capture
 from tui_sniffer.filter import CompiledFilter
+from tui_sniffer.ui.capture_turns import CaptureTurns
 from tui_sniffer.ui.filter_bar import FilterBar
 from tui_sniffer.ui.messages import FilterApplied, FilterMatchesFound
 from tui_sniffer.ui.text_safety import printable
@@ -37,7 +37,7 @@ def merged(shown: np.ndarray, found: np.ndarray) -> np.ndarray:
 class DisplayFilterMixin:
     """The app's side of display filtering (see the module docstring)."""
 
-    capture_lock: threading.Lock
+    capture_lock: CaptureTurns
     active_filter: CompiledFilter | None = None
     """The applied filter (None: every packet is displayed)."""
     _filter_run = 0
@@ -96,7 +96,7 @@ class DisplayFilterMixin:
         last_post = time.monotonic()
         rows_total = start_row
         while not worker.is_cancelled:
-            with self.capture_lock:
+            with self.capture_lock.worker():
                 item = next(progress, None)
             if item is None:
                 break

@@ -1,7 +1,7 @@
 """The packet list: a virtualized line-API view of the displayed packets, one dissected row at a time."""
 from __future__ import annotations
 
-import threading
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -18,11 +18,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_sniffer import Capture
+from tui_sniffer.ui.capture_turns import CaptureTurns
 from tui_sniffer.ui.coloring import COLOR_RULES, color_rule
 from tui_sniffer.ui.text_safety import printable
 from tui_sniffer.ui.time_format import TimeFormat, format_time
 
 _GG_SECONDS = 1.0
+_PREFETCH_DELAY_SECONDS = 0.05
 _NARROWEST_ADDRESS, _WIDEST_ADDRESS = 11, 24
 
 
@@ -64,7 +66,7 @@ class PacketList(ScrollView, can_focus=True):
     """Packet rows rendered on demand by `render_line`, with a fixed header line and a cursor row.
 
     Between keys, the rows of the next and the previous screen are dissected one per event-loop
-    turn (`_prefetch_step`), so paging finds them ready and a key waits for one row at most.
+    turn (`_prefetch_rows`), so paging finds them ready and a key waits for one row at most.
     """
 
     COMPONENT_CLASSES = {"packet-list--header", "packet-list--cursor", "packet-list--row", "packet-list--empty",
@@ -87,7 +89,7 @@ class PacketList(ScrollView, can_focus=True):
 
         number: int
 
-    def __init__(self, capture_lock: threading.Lock, *, id: str | None = None) -> None:
+    def __init__(self, capture_lock: CaptureTurns, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.capture_lock = capture_lock
         """Held while dissecting a row, as the filter worker dissects in its own thread."""
@@ -213,19 +215,25 @@ class PacketList(ScrollView, can_focus=True):
         self._schedule_prefetch()
 
     def _schedule_prefetch(self) -> None:
-        """Start dissecting the screens around the window once the screen has been painted."""
+        """(Re)start dissecting the screens around the window once the screen has been painted."""
         if not self._prefetch_scheduled:
             self._prefetch_scheduled = True
-            self.call_after_refresh(self._prefetch_step)
+            self.call_after_refresh(self._start_prefetch)
 
-    def _prefetch_step(self) -> None:
-        """Dissect one row of the next or previous screen that is not cached yet, then yield."""
-        number = self._uncached_neighbour()
-        if number is None:
-            self._prefetch_scheduled = False
-            return
-        self._packet_row(number)
-        self.call_later(self._prefetch_step)
+    def _start_prefetch(self) -> None:
+        self._prefetch_scheduled = False
+        self.run_worker(self._prefetch_rows(), group="prefetch", exclusive=True)
+
+    async def _prefetch_rows(self) -> None:
+        """Dissect the uncached rows of the next and previous screen, one per event-loop turn.
+
+        It starts after a pause, so the tree and hex of the new selection are painted first, and
+        yields after every row, so keys and repaints never wait for more than one row.
+        """
+        await asyncio.sleep(_PREFETCH_DELAY_SECONDS)
+        while (number := self._uncached_neighbour()) is not None:
+            self._packet_row(number)
+            await asyncio.sleep(0)
 
     def _uncached_neighbour(self) -> int | None:
         """The first frame of the next screen, then of the previous one, whose row is not cached."""
