@@ -149,7 +149,7 @@ def test_only_the_asked_streams_are_framed():
     streams = capture.index.column("tcp_stream")
     row = int((streams == 1).nonzero()[0][-1])
     capture.dissect(row + 1)
-    assert {stream for stream, _ in capture.framing._directions} == {1}
+    assert {key[0] for key in capture.framing._directions} == {1}
 
 
 def test_a_reassembled_message_has_its_own_byte_source():
@@ -176,3 +176,23 @@ def test_without_reassembly_every_segment_stands_alone():
     assert capture[6].summary.info == "HTTP/1.1 200 OK "
     assert capture[30].fields("tcp.segment") == []
     assert capture[6].fields("http.request_in") == ["4"]
+
+
+def test_without_reassembly_a_tls_record_cut_by_the_segment_is_left_out():
+    """tshark with tcp.desegment_tcp_streams off: the Certificate that goes on in the next segment is not
+    shown, that next segment is an Ignored Unknown Record, and with the ServerHelloDone unseen the
+    server's ChangeCipherSpec looks like an abbreviated (resumed) handshake."""
+    capture = tui_sniffer.open_capture(str(FIXTURES / "tls12_chain.pcap"), reassemble=False)
+    assert (capture[6].summary.protocol, capture[6].summary.info) == ("TLSv1.2", "Server Hello")
+    assert capture[6].values("tls.record.content_type") == [22]
+    assert (capture[7].summary.protocol, capture[7].summary.info) == ("TLSv1.2", "Ignored Unknown Record")
+    assert capture[7].nodes("tls.ignored_unknown_record")
+    assert capture[11].nodes("tls.resumed") and not capture[10].nodes("tls.resumed")
+    assert not tui_sniffer.open_capture(str(FIXTURES / "tls12_chain.pcap"))[11].nodes("tls.resumed")
+
+
+def test_a_resumed_tls_session_is_flagged_at_the_servers_change_cipher_spec():
+    capture = tui_sniffer.open_capture(str(FIXTURES / "tls12_resume.pcap"))
+    flagged = [packet.number for packet in capture if packet.nodes("tls.resumed")]
+    assert len(flagged) == 1
+    assert capture[flagged[0]].summary.info == "Server Hello, Change Cipher Spec, Encrypted Handshake Message"

@@ -19,7 +19,7 @@ from tui_sniffer.analysis.tcp_conversations import TcpConversations
 from tui_sniffer.analysis.udp_conversations import UdpTimes
 from tui_sniffer.capture import CaptureError, CaptureFile, RawRecord, open_capture_file, open_writer
 from tui_sniffer.dissect.engine import dissect_frame
-from tui_sniffer.dissect.frame import FrameInfo
+from tui_sniffer.dissect.frame import FrameInfo, TcpAnalysisFlag
 from tui_sniffer.dissect.tree import DissectedPacket
 from tui_sniffer.filter import CompiledFilter, compile_filter
 from tui_sniffer.filter.light import FieldCache, LightDissector
@@ -40,7 +40,7 @@ class Capture:
         self.tcp_analysis = TcpAnalysis(self.index, self._read_row, lambda: self.complete)
         """Wireshark's TCP sequence analysis (expert flags, RTTs, bytes in flight), stream by stream."""
         self.pairing = RequestPairing(self.index, self._plain_dissection, lambda: self.complete)
-        framing = TcpReassembly(self.index, self._read_row, lambda: self.complete)
+        framing = TcpReassembly(self.index, self._read_row, lambda: self.complete, self._plain_retransmission)
         self.reassembly = framing if reassemble else None
         """TCP reassembly (Wireshark's `tcp.desegment_tcp_streams`); None dissects every segment alone."""
         self.http = HttpTransactions(framing, shown_in_last_segment=reassemble)
@@ -164,6 +164,12 @@ class Capture:
             if len(self._plain_cache) > _DISSECTION_CACHE_SIZE:
                 self._plain_cache.popitem(last=False)
         return cached
+
+    def _plain_retransmission(self, row: int) -> bool:
+        """Whether TCP analysis calls row a retransmission and not a fast one (reassembly leaves it out)."""
+        analysis = self.tcp_analysis.segment(row)
+        return analysis is not None and analysis.flags & TcpAnalysisFlag.RETRANSMISSION and \
+            not analysis.flags & TcpAnalysisFlag.FAST_RETRANSMISSION
 
     def _bare_dissection(self, row: int) -> DissectedPacket:
         """Row `row` dissected from its record and bytes alone (what IP fragment reassembly reads)."""

@@ -91,12 +91,12 @@ def follow_stream(capture: Capture, protocol: str, stream: int) -> FollowedStrea
         chunks = _http_parts(capture, stream)
         if not chunks:
             return followed
-        first = min(chunks)[0]
-    chunks.sort(key=lambda chunk: chunk[0])
+        first = min(chunks)[2]
+    chunks.sort(key=lambda chunk: chunk[0])  # stable: each direction's stretches stay in stream order
     followed.client, followed.server = _endpoint(index, first, True), _endpoint(index, first, False)
     client_direction = int(index.column("flow_direction")[first])
     followed.chunks = [FollowChunk(row + 1, direction != client_direction, data, int(timestamps[row]))
-                       for row, direction, data in chunks]
+                       for _, direction, row, data in chunks]
     return followed
 
 
@@ -110,8 +110,8 @@ def _endpoint(index, row: int, source: bool) -> Endpoint:
     return Endpoint(str(ipaddress.IPv4Address(int(index.column(f"ip4_{side}")[row]))), port)
 
 
-def _datagrams(capture: Capture, rows: np.ndarray) -> list[tuple[int, int, bytes]]:
-    """(row, direction, payload) of each UDP datagram."""
+def _datagrams(capture: Capture, rows: np.ndarray) -> list[tuple[int, int, int, bytes]]:
+    """(row, direction, row, payload) of each UDP datagram."""
     index = capture.index
     chunks = []
     for row in rows.tolist():
@@ -119,21 +119,23 @@ def _datagrams(capture: Capture, rows: np.ndarray) -> list[tuple[int, int, bytes
         if length:
             offset = int(index.column("payload_offset")[row])
             direction = int(index.column("flow_direction")[row])
-            chunks.append((row, direction, capture.packet_bytes(row + 1)[offset:offset + length]))
+            chunks.append((row, direction, row, capture.packet_bytes(row + 1)[offset:offset + length]))
     return chunks
 
 
-def _segments(capture: Capture, stream: int) -> list[tuple[int, int, bytes]]:
-    """(row, direction, new bytes) of each TCP segment, both directions."""
+def _segments(capture: Capture, stream: int) -> list[tuple[int, int, int, bytes]]:
+    """(row delivered at, direction, row that carried it, bytes) of each stretch of new bytes, both
+    directions: an out-of-order segment waits for the one that fills the gap before it, as tshark's
+    follow hands them out (each still named by its own packet)."""
     chunks = []
     for direction in (0, 1):
-        flow = capture.framing.direction(stream, direction)
-        chunks += [(row, direction, data) for row, data in flow.segment_payloads()]
+        flow = capture.framing.direction(stream, direction, every_segment=True)
+        chunks += [(delivered, direction, row, data) for delivered, row, data in flow.deliveries()]
     return chunks
 
 
-def _http_parts(capture: Capture, stream: int) -> list[tuple[int, int, bytes]]:
-    """(row, direction, bytes) of each HTTP message's head and decoded body, in the frame showing it."""
+def _http_parts(capture: Capture, stream: int) -> list[tuple[int, int, int, bytes]]:
+    """(row, direction, row, bytes) of each HTTP message's head and decoded body, in the frame showing it."""
     chunks = []
     for direction in (0, 1):
         flow = capture.framing.direction(stream, direction)
@@ -144,10 +146,10 @@ def _http_parts(capture: Capture, stream: int) -> list[tuple[int, int, bytes]]:
             data = flow.read(message.start, message.end)
             head_end = data.find(b"\r\n\r\n")
             head_end = head_end + 4 if head_end >= 0 else len(data)
-            chunks.append((message.last_row, direction, data[:head_end]))
+            chunks.append((message.last_row, direction, message.last_row, data[:head_end]))
             body = decoded_body(header_fields(data[:head_end]), data[head_end:])
             if body:
-                chunks.append((message.last_row, direction, body))
+                chunks.append((message.last_row, direction, message.last_row, body))
     return chunks
 
 

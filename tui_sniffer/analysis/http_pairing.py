@@ -106,7 +106,7 @@ class HttpTransactions:
             first_line = _FIRST_LINE.match(head)
             if first_line is None:
                 continue
-            row = message.last_row if self._shown_in_last_segment else flow.rows[flow.segment_at(message.start)]
+            row = message.last_row if self._shown_in_last_segment else flow.first_row_at(message.start)
             is_request = first_line.group(1) is not None
             found.append(_Message(row, message.start, is_request,
                                   _full_uri(first_line.group(2), head) if is_request else None))

@@ -135,6 +135,8 @@ class RequestPairing:
             facts["http.conversation"] = True
         if "server_hello_row" in known:
             facts["tls.version"] = known["tls_version"]
+        if known.get("resumed_ccs_row") == row:
+            facts["tls.resumed"] = True
         return facts
 
     def _learn_stream(self, tcp_stream: int) -> dict[str, object]:
@@ -143,7 +145,7 @@ class RequestPairing:
         start = int(known["scanned_until"])
         row = self._index.count
         if row <= start or int(known["scanned"]) >= _SEARCH_LIMIT or \
-                ("first_http_row" in known and "server_hello_row" in known):
+                ("first_http_row" in known and "server_ccs_row" in known):
             return known
         index = self._index
         window = slice(start, row)
@@ -159,8 +161,43 @@ class RequestPairing:
             if "server_hello_row" not in known and 2 in packet.values("tls.handshake.type") and negotiated:
                 known["server_hello_row"] = candidate
                 known["tls_version"] = negotiated[-1]
+            if "server_ccs_row" not in known and packet.nodes("tls"):
+                _follow_tls_handshake(known, packet, candidate)
         known["scanned_until"] = row
         return known
+
+
+def _follow_tls_handshake(known: dict[str, object], packet: DissectedPacket, row: int) -> None:
+    """Wireshark's session resumption guess, up to the server's ChangeCipherSpec: a TLS 1.2 server
+    that changes ciphers without a ServerHelloDone, holding a session ID or ticket, resumes a session
+    (the expert note `This session reuses previously negotiated keys`)."""
+    source_port = (packet.values("tcp.srcport") or [None])[0]
+    from_server = source_port is not None and known.get("server_port") == source_port
+    message: object = None
+    for layer in packet.nodes("tls"):
+        for node in layer.walk():
+            name = node.definition.name if node.definition is not None else None
+            if name == "tls.handshake.type":
+                message = node.value
+                if message == 2:
+                    known["server_port"] = source_port
+                    from_server = True
+                elif message == 14 and from_server:
+                    known["server_hello_done"] = True
+                elif message == 4 and from_server:
+                    known["session_ticket"] = True
+            elif name == "tls.handshake.session_id_length" and message == 2 and from_server:
+                known["session_id"] = bool(node.value)
+            elif name == "tls.handshake.extension.type":
+                known["last_extension"] = node.value
+            elif name == "tls.handshake.extension.len" and message == 1 and known.get("last_extension") == 35:
+                known["session_ticket"] = known.get("session_ticket") or bool(node.value)
+            elif name == "tls.change_cipher_spec" and from_server:
+                known["server_ccs_row"] = row
+                if known.get("tls_version") != 0x0304 and not known.get("server_hello_done") and \
+                        (known.get("session_ticket") or known.get("session_id")):
+                    known["resumed_ccs_row"] = row
+                return
 
 
 def _dns_messages(packet: DissectedPacket) -> list[tuple[int, bool]]:

@@ -77,6 +77,10 @@ class ReassembledPdu:
     data: bytes
     segments: list[tuple[int, int]]
     """(frame number, byte count) of every segment that holds part of it, in stream order."""
+    offsets: list[int] = field(default_factory=list)
+    """Where each segment's bytes start in `data` (empty: one after the other); a repeated segment overlaps."""
+    overlaps: list[bool] = field(default_factory=list)
+    """Whether each segment repeats bytes another segment carried first (`[Segment overlap: True]`)."""
 
 
 @dataclass(slots=True)
@@ -95,6 +99,8 @@ class PayloadPiece:
     unfinished: bool = False
     kind: str | None = None
     """Which framer cut the message ("http", "tls", "dns"), None for bytes no framer claimed."""
+    retransmitted: bool = False
+    """A plain retransmission: its bytes are shown as `Retransmitted TCP segment data` and not dissected."""
 
 
 @dataclass(slots=True)

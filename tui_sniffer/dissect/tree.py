@@ -84,6 +84,14 @@ class TreeNode:
             yield from child.walk()
 
 
+_LABEL_BYTES = 239
+
+
+def cut_label(text: str) -> str:
+    """A label cut as Wireshark cuts one: 240 bytes of UTF-8 including the terminating NUL."""
+    return text.encode()[:_LABEL_BYTES].decode("utf-8", "ignore")
+
+
 _SHOWN_BYTES = 36
 
 

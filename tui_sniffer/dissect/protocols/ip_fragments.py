@@ -20,13 +20,15 @@ IPV4_FIELDS = ReassemblyFields(
     register("ip.fragment", "IPv4 Fragment", FieldType.FRAMENUM),
     register("ip.fragment.count", "Fragment count", FieldType.UINT32),
     register("ip.reassembled.length", "Reassembled IPv4 length", FieldType.UINT32),
-    register("ip.reassembled.data", "Reassembled IPv4 data", FieldType.BYTES))
+    register("ip.reassembled.data", "Reassembled IPv4 data", FieldType.BYTES),
+    register("ip.fragment.overlap", "Fragment overlap", FieldType.BOOLEAN))
 IPV6_FIELDS = ReassemblyFields(
     "IPv6 Fragments", register("ipv6.fragments", "IPv6 Fragments", FieldType.NONE),
     register("ipv6.fragment", "IPv6 Fragment", FieldType.FRAMENUM),
     register("ipv6.fragment.count", "Fragment count", FieldType.UINT32),
     register("ipv6.reassembled.length", "Reassembled IPv6 length", FieldType.UINT32),
-    register("ipv6.reassembled.data", "Reassembled IPv6 data", FieldType.BYTES))
+    register("ipv6.reassembled.data", "Reassembled IPv6 data", FieldType.BYTES),
+    register("ipv6.fragment.overlap", "Fragment overlap", FieldType.BOOLEAN))
 IP_REASSEMBLED_IN = register("ip.reassembled_in", "Reassembled IPv4 in frame", FieldType.FRAMENUM,
                              description="This IPv4 packet is reassembled in this frame")
 IPV6_REASSEMBLED_IN = register("ipv6.reassembled.in", "Reassembled IPv6 in frame", FieldType.FRAMENUM,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from tui_sniffer.dissect.engine import Dissection
 from tui_sniffer.dissect.fields import FieldDef, FieldType, register
 from tui_sniffer.dissect.frame import PayloadPiece, ReassembledPdu
-from tui_sniffer.dissect.tree import TreeNode, bytes_text
+from tui_sniffer.dissect.tree import TreeNode, bytes_text, cut_label
 
 SEGMENT_DATA = register("tcp.segment_data", "TCP segment data", FieldType.BYTES,
                         description="A data segment used in reassembly")
@@ -37,7 +37,7 @@ def _plural(count: int) -> str:
 
 def _is_whole(piece: PayloadPiece) -> bool:
     """Whether a piece holds messages that start and end in this segment."""
-    return piece.pdu is None and piece.reassembled_in is None and not piece.unfinished
+    return piece.pdu is None and piece.reassembled_in is None and not piece.unfinished and not piece.retransmitted
 
 
 def dissect_segment_payload(dissection: Dissection, tcp_node: TreeNode, payload_start: int) -> None:
@@ -72,7 +72,7 @@ def dissect_segment_payload(dissection: Dissection, tcp_node: TreeNode, payload_
             if separator is not None:
                 dissection.info = f"{shown[1]}{separator}{dissection.info}"
         shown = dissection.protocol_column, dissection.info
-    if shown is None:
+    if shown is None and not any(piece.retransmitted for piece in pieces):
         dissection.set_columns("TCP", f"{tcp_info} [TCP segment of a reassembled PDU]")
 
 
@@ -92,8 +92,9 @@ def _add_segment_lines(dissection: Dissection, tcp_node: TreeNode, payload_start
         size = piece.end - piece.start
         if size:
             start = payload_start + piece.start
+            again = "Retransmitted " if piece.retransmitted else ""
             tcp_node.add(SEGMENT_DATA, dissection.data[start:start + size], start, size,
-                         label=f"TCP segment data ({_plural(size)})")
+                         label=f"{again}TCP segment data ({_plural(size)})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,23 +107,30 @@ class ReassemblyFields:
     count: FieldDef
     length: FieldDef
     data: FieldDef
+    overlap: FieldDef
 
 
+SEGMENT_OVERLAP = register("tcp.segment.overlap", "Segment overlap", FieldType.BOOLEAN,
+                           description="Segment overlaps with other segments")
 TCP_FIELDS = ReassemblyFields("Reassembled TCP Segments", SEGMENTS, SEGMENT, SEGMENT_COUNT, REASSEMBLED_LENGTH,
-                              REASSEMBLED_DATA)
+                              REASSEMBLED_DATA, SEGMENT_OVERLAP)
 
 
 def reassembly_tree(pdu: ReassembledPdu, fields: ReassemblyFields, source: int) -> TreeNode:
     """`[3 Reassembled TCP Segments (519 bytes): #6(186), …]` with a line per part, over source `source`."""
     size = len(pdu.data)
     listed = ", ".join(f"#{frame}({count})" for frame, count in pdu.segments)
-    tree = TreeNode(f"{len(pdu.segments)} {fields.title} ({_plural(size)}): {listed}", fields.tree, None, 0, size,
-                    generated=True, source=source)
+    tree = TreeNode(cut_label(f"{len(pdu.segments)} {fields.title} ({_plural(size)}): {listed}"), fields.tree, None,
+                    0, size, generated=True, source=source)
     position = 0
-    for frame, count in pdu.segments:
+    for number, (frame, count) in enumerate(pdu.segments):
+        if pdu.offsets:
+            position = pdu.offsets[number]
         where = f"payload: {position}-{position + count - 1} ({_plural(count)})" if count else "no data"
         label = f"Frame: {frame}, {where}" if count else f"Frame: {frame} ({where})"
-        tree.add(fields.part, frame, position, count, label=label, generated=True)
+        part = tree.add(fields.part, frame, position, count, label=label, generated=True)
+        if pdu.overlaps and pdu.overlaps[number]:
+            part.add_generated(fields.overlap, True, label=f"{fields.overlap.label}: True")
         position += count
     tree.add_generated(fields.count, len(pdu.segments))
     tree.add(fields.length, size, 0, size, generated=True)

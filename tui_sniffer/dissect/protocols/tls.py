@@ -23,9 +23,22 @@ ALERT_LEVEL = register("tls.alert_message.level", "Level", FieldType.UINT8, valu
 ALERT_DESCRIPTION = register("tls.alert_message.desc", "Description", FieldType.UINT8,
                              value_names=ALERT_DESCRIPTIONS)
 HANDSHAKE = register("tls.handshake", "Handshake Protocol", FieldType.NONE)
+RESUMED = register("tls.resumed", "This session reuses previously negotiated keys (Session resumption)",
+                   FieldType.NONE)
+IGNORED_UNKNOWN_RECORD = register("tls.ignored_unknown_record", "Ignored Unknown Record", FieldType.NONE)
 
 _MAX_RECORD_LENGTH = 16384 + 2048
-_HTTPS_PORTS = {443, 8443}
+_HTTPS_PORTS = {443}
+
+
+def _tls_conversation(dissection: Dissection) -> bool:
+    """Whether this TCP conversation is known to carry TLS (a ServerHello settled its version)."""
+    return isinstance(dissection.frame.annotations.get("tls.version"), int)
+
+
+def _whole_frame(dissection: Dissection) -> bool:
+    """Whether the frame was captured whole (a snapshot length did not cut it)."""
+    return dissection.frame.captured_length >= dissection.frame.wire_length
 
 
 def looks_like_record(data: bytes, offset: int, end: int) -> bool:
@@ -40,8 +53,17 @@ def looks_like_record(data: bytes, offset: int, end: int) -> bool:
 @handles_payload("tls")
 def dissect_tls_payload(dissection: Dissection, offset: int, end: int) -> bool:
     """Claim a TCP payload that starts with a TLS record and dissect every record in it."""
-    if dissection.transport != "tcp" or not looks_like_record(dissection.data, offset, end):
+    if dissection.transport != "tcp":
         return False
+    if not looks_like_record(dissection.data, offset, end):
+        if not _tls_conversation(dissection):
+            return False
+        node = dissection.add_layer(TLS, "Transport Layer Security", offset, end - offset)
+        dissection.set_columns(PROTOCOL_COLUMNS.get(dissection.frame.annotations["tls.version"], "SSL"),
+                               "Ignored Unknown Record")
+        unknown = node.add_text("Ignored Unknown Record", offset, end - offset)
+        unknown.add_expert("Ignored Unknown Record", "Warning", "Protocol", IGNORED_UNKNOWN_RECORD)
+        return True
     try:
         dissect_records(dissection, offset, end)
     except (MalformedError, struct.error, IndexError, ValueError):
@@ -62,8 +84,12 @@ def dissect_records(dissection: Dissection, offset: int, end: int) -> None:
     while offset + 5 <= end:
         content_type, record_version, length = struct.unpack_from(">BHH", data, offset)
         if not looks_like_record(data, offset, end):
-            node.add_text("Ignored Unknown Record", offset, end - offset)
+            unknown = node.add_text("Ignored Unknown Record", offset, end - offset)
+            unknown.add_expert("Ignored Unknown Record", "Warning", "Protocol", IGNORED_UNKNOWN_RECORD)
+            summaries.append("Ignored Unknown Record")
             break
+        if offset + 5 + length > end and _whole_frame(dissection):
+            break  # a record that goes on in the next segment, dissected alone: Wireshark leaves it out
         body_end = min(offset + 5 + length, end)
         shown_version = session_version or record_version
         column_version = shown_version
@@ -77,11 +103,14 @@ def dissect_records(dissection: Dissection, offset: int, end: int) -> None:
         if content_type == 22:
             title, names, negotiated = _add_handshakes(record, data, body, body_end, encrypted_handshake,
                                                        known_version if isinstance(known_version, int) else None,
-                                                       dissection.protocols)
+                                                       dissection.protocols, body_end == offset + 5 + length)
             if negotiated:
                 session_version = negotiated
         elif content_type == 20:
-            record.add(CHANGE_CIPHER_SPEC, None, body, body_end - body, label=CHANGE_CIPHER_SPEC.label)
+            change = record.add(CHANGE_CIPHER_SPEC, None, body, body_end - body, label=CHANGE_CIPHER_SPEC.label)
+            if dissection.frame.annotations.get("tls.resumed"):
+                change.add_expert("This session reuses previously negotiated keys (Session resumption)", "Note",
+                                  "Sequence", RESUMED)
             title, names = "Change Cipher Spec Protocol: Change Cipher Spec", ["Change Cipher Spec"]
             encrypted_handshake = True
         elif content_type == 21:
@@ -91,17 +120,22 @@ def dissect_records(dissection: Dissection, offset: int, end: int) -> None:
                 & _HTTPS_PORTS else "Application Data"
             payload = data[body:body_end]
             record.add(APP_DATA, payload, body, len(payload), label=f"Encrypted Application Data: {bytes_text(payload)}")
-            record.add_generated(APP_DATA_PROTO, application)
+            if application != "Application Data":  # Wireshark names the protocol only when a port gives one
+                record.add_generated(APP_DATA_PROTO, application)
             title, names = f"Application Data Protocol: {application}", [CONTENT_TYPES.get(content_type, "")]
         record.label = f"{label_version} Record Layer: {title}"
         summaries.extend(names)
         offset = body_end
-    dissection.set_columns(PROTOCOL_COLUMNS.get(column_version, "TLS"), ", ".join(summaries))
+    column_version = column_version or session_version  # nothing shown: Wireshark's fallback is "SSL"
+    dissection.set_columns(PROTOCOL_COLUMNS.get(column_version, "SSL"), ", ".join(summaries))
 
 
 def _add_handshakes(record: TreeNode, data: bytes, offset: int, end: int, encrypted: bool,
-                    session_version: int | None, protocols: list[str]) -> tuple[str, list[str], int | None]:
-    """The handshake messages of one record; returns its title, the Info names and any negotiated version."""
+                    session_version: int | None, protocols: list[str],
+                    record_whole: bool = True) -> tuple[str, list[str], int | None]:
+    """The handshake messages of one record; returns its title, the Info names and any negotiated version.
+    A message longer than a whole record is a fragment (`Server Hello (fragment)`); one cut by the capture
+    is dissected as far as it goes."""
     if encrypted or not _handshakes_fit(data, offset, end):
         record.add(HANDSHAKE, None, offset, end - offset, label="Handshake Protocol: Encrypted Handshake Message")
         return "Handshake Protocol: Encrypted Handshake Message", ["Encrypted Handshake Message"], None
@@ -111,6 +145,12 @@ def _add_handshakes(record: TreeNode, data: bytes, offset: int, end: int, encryp
         handshake_type = data[offset]
         length = int.from_bytes(data[offset + 1:offset + 4], "big")
         name = HANDSHAKE_TYPES[handshake_type]
+        if offset + 4 + length > end and record_whole:  # the message goes on in another record
+            record.add(HANDSHAKE, None, offset, end - offset, label=f"Handshake Protocol: {name} (fragment)")
+            names.append(f"[{name} Fragment]")
+            if len(names) == 1:
+                return f"Handshake Protocol: {name} (fragment)", names, negotiated
+            break
         message = record.add(HANDSHAKE, None, offset, 4 + length, label=f"Handshake Protocol: {name}")
         version = add_handshake_message(message, data, offset, min(offset + 4 + length, end), session_version,
                                         protocols)

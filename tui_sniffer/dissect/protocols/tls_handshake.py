@@ -10,8 +10,8 @@ from tui_sniffer.dissect.protocols.tls_names import (CIPHER_SUITES, COMPRESSION_
 from tui_sniffer.dissect.protocols.tls_key_exchange import (add_client_key_exchange, add_fingerprint,
                                                            add_server_key_exchange, add_session_ticket,
                                                            add_signature_algorithm)
-from tui_sniffer.dissect.protocols.x509 import add_certificate, cut_label
-from tui_sniffer.dissect.tree import TreeNode, bytes_text
+from tui_sniffer.dissect.protocols.x509 import add_certificate
+from tui_sniffer.dissect.tree import TreeNode, bytes_text, cut_label
 
 
 def _field(name: str, label: str, ftype: FieldType, base: Base = Base.NONE, names=None):

@@ -91,12 +91,6 @@ KEY_USAGE_BITS = [register(f"x509ce.KeyUsage.{name}", name, FieldType.BOOLEAN, b
 MODULUS = register("pkcs1.modulus", "modulus", FieldType.BYTES)
 PUBLIC_EXPONENT = register("pkcs1.publicExponent", "publicExponent", FieldType.INT32)
 _RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
-_LABEL_BYTES = 239
-
-
-def cut_label(text: str) -> str:
-    """A label cut as Wireshark cuts one: 240 bytes of UTF-8 including the terminating NUL."""
-    return text.encode()[:_LABEL_BYTES].decode("utf-8", "ignore")
 
 
 class _Malformed(Exception):
