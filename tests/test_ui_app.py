@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual.worker import WorkerCancelled
 
 from tui_sniffer.ui.app import SnifferApp
 from tui_sniffer.ui.detail_tree import DetailTree
@@ -28,8 +29,14 @@ def private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def loaded(pilot) -> SnifferApp:
-    """Wait until indexing finished and every posted message is handled."""
-    await pilot.app.workers.wait_for_complete()
+    """Wait until every worker finished (indexing, filtering; a filter run cancelled by a newer one
+    counts as finished) and every posted message is handled."""
+    while True:
+        try:
+            await pilot.app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:
+            continue
     await pilot.pause()
     return pilot.app
 
@@ -322,8 +329,7 @@ async def test_filter_bar_applies_a_valid_filter_and_rejects_an_invalid_one() ->
         await pilot.press("slash", *"http")
         assert bar.has_class("-valid")
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await loaded(pilot)
         assert 0 < len(app.displayed_packet_numbers) < 24
         assert all(app.capture.dissect(int(number)).summary.protocol == "HTTP"
                    for number in app.displayed_packet_numbers)
@@ -338,8 +344,7 @@ async def test_filter_bar_applies_a_valid_filter_and_rejects_an_invalid_one() ->
         await pilot.press("escape")
         assert bar.value == "http"
         await pilot.press("slash", "ctrl+u", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await loaded(pilot)
         assert len(app.displayed_packet_numbers) == 24
 
 
@@ -349,8 +354,7 @@ async def test_start_screen_opens_a_capture() -> None:
         app = pilot.app
         assert isinstance(app.screen, StartScreen)
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await loaded(pilot)
         assert not isinstance(app.screen, StartScreen)
         assert app.capture is not None and app.capture.indexed_count > 0
         assert app.selected_packet is not None
@@ -384,3 +388,15 @@ async def test_recent_file_is_remembered(tmp_path: Path) -> None:
     from tui_sniffer.ui.recent_files import load_recent_files
 
     assert load_recent_files()[0] == str(copy)
+
+
+async def test_the_selected_field_stays_selected_on_the_next_packet() -> None:
+    async with SnifferApp(str(FIXTURE)).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        await pilot.press("tab", "j", "j", "enter", *["j"] * 12)
+        assert app.selected_node.field_name == "ip.src"
+        await pilot.press("shift+tab", "j")
+        assert app.selected_packet.number == 2 and tree_cursor_field(app) == "ip.src"
+        assert app.selected_node.field_name == "ip.src" and app.selected_node in app.selected_packet.tree[2].children
+        assert app.hex_pane.highlight_range == range(26, 30)
+        assert "ip.src — Source Address" in str(app.query_one("#status-bar").render())

@@ -151,8 +151,7 @@ async def test_tab_completes_a_field_name_from_the_suggestions() -> None:
         bar = app.query_one("#filter-bar")
         assert bar.value == "ip.src" and bar.cursor_position == 6
         await pilot.press(*" == 127.0.0.1", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await loaded(pilot)
         assert app.applied_filter_text == "ip.src == 127.0.0.1" and len(app.displayed_packet_numbers) == 24
 
 
@@ -161,7 +160,7 @@ async def test_filter_history_is_kept_across_runs_and_walked_with_up_and_ctrl_r(
         async with SnifferApp(str(FIXTURE)).run_test(size=SIZE) as pilot:
             app = await loaded(pilot)
             await pilot.press("slash", *text, "enter")
-            await app.workers.wait_for_complete()
+            await loaded(pilot)
     assert FILTER_HISTORY.load() == ["frame.len > 100", "http", "tcp.port == 8000"]
     async with SnifferApp(str(FIXTURE)).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
@@ -196,8 +195,7 @@ async def test_a_filter_wireshark_warns_about_turns_the_bar_yellow() -> None:
         assert bar.has_class("-warning") and not bar.has_class("-valid")
         assert "deprecated" in str(app.query_one("#filter-message").render())
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await loaded(pilot)
         assert app.applied_filter_text == "ssl" and len(app.displayed_packet_numbers) > 0
         assert bar.has_class("-warning")
 
@@ -218,14 +216,12 @@ async def test_a_applies_the_selected_field_and_says_when_nothing_matches() -> N
         await pilot.press("j", "j", "j")
         await select_tree_field(pilot, "http.request.uri")
         await pilot.press("a")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await loaded(pilot)
         assert app.query_one("#filter-bar").value == 'http.request.uri == "/index.html"'
         assert [int(number) for number in app.displayed_packet_numbers] == [4]
         assert "Displayed: 1 (4.2%)" in str(app.query_one("#status-bar").render())
         await pilot.press("slash", "ctrl+u", *"udp", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await loaded(pilot)
         assert not len(app.displayed_packet_numbers)
         assert app.packet_list.render_line(2).text.strip() == "No packets match the display filter: udp"
 
@@ -234,15 +230,13 @@ async def test_shift_a_offers_wiresharks_choices_and_applies_the_chosen_one() ->
     async with SnifferApp(str(FIXTURE)).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
         await pilot.press("slash", *"http", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await loaded(pilot)
         await select_tree_field(pilot, "tcp.srcport")
         source_port = app.selected_node.value
         await pilot.press("A")
         assert isinstance(app.screen, ApplyAsFilterScreen)
         await pilot.press("down", "down", "down", "down", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await loaded(pilot)
         expected = f"(http) && !(tcp.srcport == {source_port})"
         assert app.applied_filter_text == expected == app.query_one("#filter-bar").value
         compiled = compile_filter(expected)
@@ -283,8 +277,7 @@ async def test_a_new_filter_cancels_the_running_one() -> None:
         app = await loaded(pilot)
         await pilot.press("slash", *"tcp.analysis.retransmission", "enter")
         await pilot.press("slash", "ctrl+u", *"tcp.flags.syn == 1", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await loaded(pilot)
         compiled = compile_filter("tcp.flags.syn == 1")
         expected = [number for number in app.capture.frame_numbers() if compiled.matches(app.capture[number])]
         assert app.applied_filter_text == "tcp.flags.syn == 1"
@@ -315,8 +308,7 @@ async def test_rows_indexed_after_the_filter_started_are_filtered_too(monkeypatc
             await pilot.pause()
         app.post_message(IndexingFinished(capture.indexed_count, None))
         await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await loaded(pilot)
         assert capture.indexed_count == 264 and app._filtered_rows == 264
         assert runs_from[0] == 0 and len(runs_from) >= 2 and runs_from == sorted(set(runs_from))
         compiled = compile_filter("tcp.len > 1000")

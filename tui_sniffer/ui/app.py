@@ -195,21 +195,26 @@ class SnifferApp(LiveCaptureMixin, DisplayFilterMixin, App[None]):
         self._show_packet(packet)
 
     def _show_packet(self, packet: DissectedPacket | None) -> None:
-        """Show `packet` in the tree and hex panes."""
+        """Show `packet` in the tree and hex panes, the tree's cursor line selected (and lit in the hex)."""
         self.selected_packet = packet
         self.selected_node = None
         self.hex_pane.show_packet(packet)
-        self.detail_tree.show_packet(packet)
+        tree = self.detail_tree
+        tree.show_packet(packet)
+        if tree.cursor_node is not None and tree.cursor_node.data is not None:
+            self._select_node(tree.cursor_node.data)  # the tree says nothing when its cursor line stays put
         self._refresh_status()
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[TreeNode]) -> None:
-        node = event.node.data
-        if node is None:
-            return
+        if event.node.data is not None:
+            self._select_node(event.node.data)
+            self._refresh_status()
+
+    def _select_node(self, node: TreeNode) -> None:
+        """Make `node` the selected field and light its bytes in the hex pane."""
         self.selected_node = node
         hex_pane = self.hex_pane
         hex_pane.highlight(node.source, node.offset, node.length, move_cursor=not hex_pane.has_focus)
-        self._refresh_status()
 
     def on_hex_pane_byte_selected(self, message: HexPane.ByteSelected) -> None:
         if self.selected_packet is None:
@@ -229,7 +234,7 @@ class SnifferApp(LiveCaptureMixin, DisplayFilterMixin, App[None]):
         self.push_screen(HelpScreen())
 
     def action_focus_filter(self) -> None:
-        self.query_one(FilterBar).focus()
+        self.screen.set_focus(self.query_one(FilterBar))  # at once: the keys typed next are the filter's
 
     def _selected_line_filter(self) -> str | None:
         """The Apply as Filter text of the selected tree line (None, said so, when it has none)."""

@@ -91,12 +91,19 @@ class FilterBar(Input):
             return False
         self.applied_text = text
         self.post_message(self.FilterRequested(result))
+        self._leave()
         return True
 
     def restore(self) -> None:
         """Put back the applied filter's text and hand focus back."""
         self.value = self.applied_text
         self.post_message(self.EditingLeft())
+        self._leave()
+
+    def _leave(self) -> None:
+        """Hand focus on at once (keys typed next are not the filter's), to the packet list below."""
+        if self.has_focus:
+            self.screen.focus_next()
 
     @property
     def text_start_x(self) -> int:

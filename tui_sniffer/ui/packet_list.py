@@ -101,7 +101,7 @@ class PacketList(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple[int, bool], Strip] = LRUCache(1024)
         self._first_g_at = 0.0
         self._address_width = _NARROWEST_ADDRESS
-        self._prefetch_scheduled = False
+        self._prefetching = False
         self.empty_text = "No packets."
 
     @property
@@ -215,25 +215,24 @@ class PacketList(ScrollView, can_focus=True):
         self._schedule_prefetch()
 
     def _schedule_prefetch(self) -> None:
-        """(Re)start dissecting the screens around the window once the screen has been painted."""
-        if not self._prefetch_scheduled:
-            self._prefetch_scheduled = True
-            self.call_after_refresh(self._start_prefetch)
-
-    def _start_prefetch(self) -> None:
-        self._prefetch_scheduled = False
-        self.run_worker(self._prefetch_rows(), group="prefetch", exclusive=True)
+        """Start dissecting the screens around the window after a pause (unless already at it)."""
+        if not self._prefetching:
+            self._prefetching = True
+            self.set_timer(_PREFETCH_DELAY_SECONDS, self._prefetch_rows)
 
     async def _prefetch_rows(self) -> None:
         """Dissect the uncached rows of the next and previous screen, one per event-loop turn.
 
         It starts after a pause, so the tree and hex of the new selection are painted first, and
-        yields after every row, so keys and repaints never wait for more than one row.
+        yields after every row, so keys and repaints never wait for more than one row; it follows
+        the window if that moves meanwhile.
         """
-        await asyncio.sleep(_PREFETCH_DELAY_SECONDS)
-        while (number := self._uncached_neighbour()) is not None:
-            self._packet_row(number)
-            await asyncio.sleep(0)
+        try:
+            while (number := self._uncached_neighbour()) is not None:
+                self._packet_row(number)
+                await asyncio.sleep(0)
+        finally:
+            self._prefetching = False
 
     def _uncached_neighbour(self) -> int | None:
         """The first frame of the next screen, then of the previous one, whose row is not cached."""
