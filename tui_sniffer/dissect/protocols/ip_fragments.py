@@ -15,20 +15,20 @@ from tui_sniffer.dissect.protocols.data import add_data
 from tui_sniffer.dissect.protocols.tcp_reassembled import ReassemblyFields, reassembly_tree
 from tui_sniffer.dissect.tree import TreeNode
 
-IPV4_FIELDS = ReassemblyFields(
-    "IPv4 Fragments", register("ip.fragments", "IPv4 Fragments", FieldType.BYTES),
-    register("ip.fragment", "IPv4 Fragment", FieldType.FRAMENUM),
-    register("ip.fragment.count", "Fragment count", FieldType.UINT32),
-    register("ip.reassembled.length", "Reassembled IPv4 length", FieldType.UINT32),
-    register("ip.reassembled.data", "Reassembled IPv4 data", FieldType.BYTES),
-    register("ip.fragment.overlap", "Fragment overlap", FieldType.BOOLEAN))
-IPV6_FIELDS = ReassemblyFields(
-    "IPv6 Fragments", register("ipv6.fragments", "IPv6 Fragments", FieldType.NONE),
-    register("ipv6.fragment", "IPv6 Fragment", FieldType.FRAMENUM),
-    register("ipv6.fragment.count", "Fragment count", FieldType.UINT32),
-    register("ipv6.reassembled.length", "Reassembled IPv6 length", FieldType.UINT32),
-    register("ipv6.reassembled.data", "Reassembled IPv6 data", FieldType.BYTES),
-    register("ipv6.fragment.overlap", "Fragment overlap", FieldType.BOOLEAN))
+
+def _fragment_fields(prefix: str, family: str, fragments_type: FieldType) -> ReassemblyFields:
+    """The `[N IPv4/IPv6 Fragments]` fields, named as Wireshark names them under `prefix`."""
+    return ReassemblyFields(
+        f"{family} Fragments", register(f"{prefix}.fragments", f"{family} Fragments", fragments_type),
+        register(f"{prefix}.fragment", f"{family} Fragment", FieldType.FRAMENUM),
+        register(f"{prefix}.fragment.count", "Fragment count", FieldType.UINT32),
+        register(f"{prefix}.reassembled.length", f"Reassembled {family} length", FieldType.UINT32),
+        register(f"{prefix}.reassembled.data", f"Reassembled {family} data", FieldType.BYTES),
+        register(f"{prefix}.fragment.overlap", "Fragment overlap", FieldType.BOOLEAN))
+
+
+IPV4_FIELDS = _fragment_fields("ip", "IPv4", FieldType.BYTES)
+IPV6_FIELDS = _fragment_fields("ipv6", "IPv6", FieldType.NONE)
 IP_REASSEMBLED_IN = register("ip.reassembled_in", "Reassembled IPv4 in frame", FieldType.FRAMENUM,
                              description="This IPv4 packet is reassembled in this frame")
 IPV6_REASSEMBLED_IN = register("ipv6.reassembled.in", "Reassembled IPv6 in frame", FieldType.FRAMENUM,
