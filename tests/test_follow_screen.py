@@ -49,7 +49,7 @@ async def test_follow_shows_the_conversation_and_switches_side_and_format() -> N
         assert view.lines[0].text == "GET /index.html HTTP/1.1" and not view.lines[0].from_server
         assert view.lines[-1].text == "</html>" and view.lines[-1].from_server
         await pilot.press("d")
-        assert status(screen).startswith("127.0.0.1:48782 \u2192 127.0.0.1:8000 (88 bytes)")
+        assert status(screen).startswith("127.0.0.1:48782 \u2192 127.0.0.1:8000 (88 bytes) · ASCII · 1 chunk")
         assert all(not line.from_server for line in view.lines)
         await pilot.press("d", "f")
         assert status(screen).startswith("127.0.0.1:8000 \u2192 127.0.0.1:48782 (519 bytes) · Hex Dump")

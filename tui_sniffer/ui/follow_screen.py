@@ -241,10 +241,11 @@ class FollowScreen(Screen[FollowOutcome | None]):
         self.query_one("#follow-title", Label).update(f"Follow {kind} Stream ({followed.filter})")
         lines = shown_lines(followed, self.mode, self.side)
         self.query_one(FollowView).show_lines(lines, keep_chunk)
-        chunks = len(followed.chunks)
+        chunks = sum(1 for chunk in followed.chunks
+                     if self.side == "both" or chunk.from_server == (self.side == "server"))
         empty = "  (no payload)" if not chunks else ""
         self.query_one("#follow-status", Label).update(
-            f"{side_label(followed, self.side)} · {SHOW_MODE_NAMES[self.mode]} · {chunks} chunks · "
+            f"{side_label(followed, self.side)} · {SHOW_MODE_NAMES[self.mode]} · {chunks} chunk{'' if chunks == 1 else 's'} · "
             f"client {followed.client or '-'}, server {followed.server or '-'}{empty}")
 
     def action_cycle_side(self) -> None:
