@@ -6,15 +6,19 @@ from __future__ import annotations
 import subprocess
 from functools import lru_cache
 
+import numpy as np
 import pytest
 
 import tui_sniffer
 from tests.conftest import FIXTURE_CAPTURES, FIXTURES, TSHARK, needs_tshark
+from tests.test_filter_parity import _LUA_LISTENERS as LUA_LISTENERS
 from tui_sniffer.analysis.tcp_analysis import TcpAnalysis
+from tui_sniffer.analysis.tcp_columns import with_tcp_analysis
 from tui_sniffer.analysis.tcp_state import STATE_NAMES, SideState, deliver
 from tui_sniffer.capture import open_capture_file
+from tui_sniffer.filter import compile_filter, evaluate_columns
+from tui_sniffer.store.filter_columns import IndexColumns
 from tui_sniffer.store.index import PacketIndex
-from tui_sniffer.filter import compile_filter
 
 VALUE_FIELDS = ["tcp.stream", "tcp.nxtseq", "tcp.completeness", "tcp.time_relative", "tcp.time_delta",
                 "tcp.analysis.acks_frame", "tcp.analysis.ack_rtt", "tcp.analysis.initial_rtt",
@@ -32,13 +36,14 @@ EXPERT_FIELDS = ["tcp.analysis", "tcp.analysis.flags", "tcp.analysis.retransmiss
 """Fields that are there or not (FT_NONE): `-T fields` prints 1 per occurrence."""
 FILTERS = ["tcp.analysis.retransmission", "tcp.analysis.duplicate_ack", "tcp.analysis.zero_window",
            "tcp.analysis.window_update", "tcp.analysis.flags", "tcp.analysis.fast_retransmission",
-           "tcp.analysis.keep_alive", "tcp.analysis.window_full",
+           "tcp.analysis.keep_alive", "tcp.analysis.keep_alive_ack", "tcp.analysis.window_full",
+           "tcp.analysis.out_of_order", "tcp.analysis.lost_segment", "tcp.analysis.reused_ports",
            "tcp.analysis.flags && !tcp.analysis.window_update", "tcp.analysis.ack_rtt > 0.0001",
            "tcp.analysis.bytes_in_flight >= 10000", "tcp.analysis.duplicate_ack_num >= 2",
            "tcp.completeness == 31", "tcp.analysis.initial_rtt < 0.00004"]
-FILTER_CAPTURES = ["lossy_transfer", "zero_window", "http_get_post", "tcp_chat_5050", "tcp_refused", "demo"]
-"""Captures the filters run on: the TCP-analysis cases and a few ordinary conversations (tshark
-starts once per filter and capture, so not every fixture)."""
+FILTER_CAPTURES = ["lossy_transfer", "zero_window", "tcp_keepalive", "tcp_port_reuse", "tcp_reorder",
+                   "http_get_post", "tcp_chat_5050", "tcp_refused", "demo"]
+"""Captures the filters run on: the TCP-analysis cases and a few ordinary conversations."""
 TCP_CAPTURES = [path for path in FIXTURE_CAPTURES if path.suffix == ".pcap"
                 and path.stem not in {"ping", "dns_udp"}]
 """Each capture with TCP once (the .pcapng twins hold the same packets)."""
@@ -84,14 +89,33 @@ def test_analysis_fields_agree_with_tshark(capsys):
         assert total == 0 or matched / total >= 0.95, f"{name}: {differences[name][:5]}"
 
 
+def _tshark_filter_matches(path, folder) -> list[list[int]]:
+    """Per filter of FILTERS, the frames tshark -2 matches in one capture (one run, a Lua listener each)."""
+    filter_list, script = folder / "filters.txt", folder / "listeners.lua"
+    filter_list.write_text("\n".join(FILTERS) + "\n")
+    script.write_text(LUA_LISTENERS)
+    output = subprocess.run([TSHARK, "-n", "-2", "-r", str(path), "-q", "-X", f"lua_script:{script}"],
+                            capture_output=True, text=True, check=True,
+                            env={"FILTER_LIST": str(filter_list), "PATH": "/usr/bin:/bin"}).stdout
+    matches: list[list[int]] = [[] for _ in FILTERS]
+    for line in output.splitlines():
+        position, number = line.split()
+        matches[int(position) - 1].append(int(number))
+    return matches
+
+
 @needs_tshark
-@pytest.mark.parametrize("display_filter", FILTERS)
-def test_analysis_filters_match_the_frames_tshark_matches(display_filter):
-    compiled = compile_filter(display_filter)
-    for path in (path for path in TCP_CAPTURES if path.stem in FILTER_CAPTURES):
-        expected = [int(line) for line in _tshark(path, "-Y", display_filter, "-T", "fields", "-e", "frame.number")]
-        ours = [packet.number for packet in _packets(path) if compiled.matches(packet)]
-        assert ours == expected, path.name
+@pytest.mark.parametrize("name", FILTER_CAPTURES)
+def test_analysis_filters_match_the_frames_tshark_matches(name, tmp_path):
+    path = FIXTURES / f"{name}.pcap"
+    expected = _tshark_filter_matches(path, tmp_path)
+    with tui_sniffer.open_capture(str(path)) as capture:
+        ours = [capture.filter(text) for text in FILTERS]
+        columns = with_tcp_analysis(IndexColumns(capture.index), capture.tcp_analysis, 0, capture.index.count)
+        verdicts = [evaluate_columns(compile_filter(text), columns) for text in FILTERS]
+    assert dict(zip(FILTERS, ours)) == dict(zip(FILTERS, expected))
+    assert {text: (np.flatnonzero(verdict.surely) + 1).tolist() for text, verdict in zip(FILTERS, verdicts)
+            if not verdict.maybe.any()} == dict(zip(FILTERS, expected)), "the analysis columns decide every frame"
 
 
 def _states(path, stream: int) -> list[tuple[int, str, str]]:
@@ -173,3 +197,42 @@ def test_results_do_not_depend_on_how_the_streams_are_analysed(name):
         growing.analyse_all()
     assert seen[-1] == one_by_one[-1]
     assert [growing.segment(row) for row in range(index.count)] == one_by_one
+
+
+@needs_tshark
+@pytest.mark.parametrize("batch_records", [1, 9, 65536])
+def test_reused_ports_start_a_new_stream_wherever_the_batches_end(batch_records):
+    """A SYN with a new sequence number on ports in use starts the next tcp.stream, as in tshark,
+    also when it comes in a later batch than the conversation it replaces."""
+    path = FIXTURES / "tcp_port_reuse.pcap"
+    with open_capture_file(str(path)) as source:
+        index = PacketIndex()
+        for batch in source.scan(batch_records=batch_records):
+            index.append_batch(batch)
+    expected = [int(line) for line in _tshark(path, "-T", "fields", "-e", "tcp.stream")]
+    assert index.column("tcp_stream").tolist() == expected
+    assert sorted(index.streams.restarted_tcp_streams) == [1, 2]
+
+
+ANALYSIS_COLUMN_FIELDS = [name for name in VALUE_FIELDS + EXPERT_FIELDS
+                          if name.startswith("tcp.analysis") or name in {
+                              "tcp.time_relative", "tcp.time_delta", "tcp.completeness",
+                              "tcp.connection.fin_active", "tcp.connection.fin_passive"}]
+
+
+@pytest.mark.parametrize("name", ["lossy_transfer", "zero_window", "tcp_keepalive", "tcp_port_reuse",
+                                  "tcp_reorder", "demo", "ipv6_loopback"])
+def test_analysis_columns_say_what_dissection_shows(name):
+    """Wherever the columns give a count it is the number of nodes the tree has, and a value column
+    holds the tree's value wherever the field occurs once."""
+    capture = tui_sniffer.open_capture(str(FIXTURES / f"{name}.pcap"))
+    capture.index_all()
+    columns = with_tcp_analysis(IndexColumns(capture.index), capture.tcp_analysis, 0, capture.index.count)
+    packets = _packets(FIXTURES / f"{name}.pcap")
+    for field_name in ANALYSIS_COLUMN_FIELDS:
+        counts, values = columns.occurrences(field_name), columns.column(field_name)
+        for packet, count in zip(packets, counts.tolist()):
+            shown = packet.values(field_name)
+            assert count in (-1, len(shown)), (field_name, packet.number)
+            if count == 1 and values is not None:
+                assert values[packet.number - 1] == pytest.approx(shown[0], abs=1e-9), (field_name, packet.number)

@@ -43,6 +43,7 @@ class TcpAnalysis:
         self._analysed_until: dict[int, int] = {}
         """Per stream, the index row count its analysis has covered."""
         self._all_analysed_until = 0
+        self._conversation_arrays: tuple[tuple[int, int], tuple[np.ndarray, ...]] = ((-1, -1), ())
 
     def segment(self, row: int) -> TcpSegmentAnalysis | None:
         """What the analysis concluded about the segment in `row` (None if it is not TCP)."""
@@ -71,10 +72,49 @@ class TcpAnalysis:
             sender_is_client=int(self._index.column("flow_direction")[row]) == conversation.client_direction,
         )
 
+    def flags(self, row: int) -> TcpAnalysisFlag:
+        """The expert flags of the segment in `row` alone (cheaper than `segment` for reassembly)."""
+        stream = int(self._index.column("tcp_stream")[row])
+        if stream < 0:
+            return TcpAnalysisFlag(0)
+        self._analyse_stream(stream)
+        return TcpAnalysisFlag(int(self._results["flags"][row]) & 0xFFFF)
+
     def flags_column(self) -> np.ndarray:
         """Every indexed packet's TcpAnalysisFlag bits (0 where none or not TCP), analysing all streams."""
         self.analyse_all()
         return self._results["flags"][:self._index.count] & 0xFFFF
+
+    def columns(self, rows: slice) -> dict[str, np.ndarray]:
+        """Every result over index rows `rows` (a slice), all streams analysed: the stored columns and
+        `time_relative`, `initial_rtt`, `completeness`, the rare ones and `fin` (times in ns)."""
+        self.analyse_all()
+        results = {name: self._results[name][rows] for name in _RESULT_COLUMNS}
+        first_time, first_rtt, completeness = self._conversation_columns()
+        conversation = results["conversation"]
+        results["time_relative"] = self._index.column("timestamp_ns")[rows] - first_time[conversation]
+        results["initial_rtt"] = first_rtt[conversation]
+        results["completeness"] = completeness[conversation]
+        results["fin"] = self._index.column("tcp_flags")[rows] & 0x01 != 0
+        rare = np.zeros((4, len(conversation)), dtype=np.int64)
+        start = rows.start or 0
+        for row, values in self._rare.items():
+            if rows.start <= row < rows.stop:
+                rare[:, row - start] = values
+        for position, name in enumerate(("duplicate_ack_number", "duplicate_ack_frame", "rto", "rto_frame")):
+            results[name] = rare[position]
+        return results
+
+    def _conversation_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per conversation number (0: none): first time, iRTT and completeness."""
+        key = (len(self._conversations), self._all_analysed_until)
+        if self._conversation_arrays[0] != key:
+            conversations = self._conversations
+            self._conversation_arrays = (key, (
+                np.array([0] + [conversation.first_time for conversation in conversations], dtype=np.int64),
+                np.array([0] + [conversation.first_rtt for conversation in conversations], dtype=np.int64),
+                np.array([0] + [conversation.completeness for conversation in conversations], dtype=np.uint8)))
+        return self._conversation_arrays[1]
 
     def analyse_all(self) -> None:
         """Analyse every stream over every indexed packet (what a filter on `tcp.analysis.*` needs)."""
@@ -141,20 +181,20 @@ class TcpAnalysis:
         outputs = []
         numbers = []
         current, conversations, rare = self._current, self._conversations, self._rare
+        restarted = self._index.streams.restarted_tcp_streams
         stream_now, conversation, number = -1, None, 0
         for stream, row, time, direction, flags, seq, ack, length, window, options in inputs:
+            reused = False
             if stream != stream_now:
                 if finished and conversation is not None:
                     conversations[number - 1] = ConversationFacts(conversation)
                 stream_now, number = stream, current.get(stream, 0)
                 conversation = conversations[number - 1] if number else None
-            reused = conversation is not None and conversation.starts_over(direction, flags, seq)
-            if reused:
-                conversations[number - 1] = ConversationFacts(conversation)
-            if conversation is None or reused:
-                conversation = TcpConversation(self._tcp_options, time, reused=reused)
-                conversations.append(conversation)
-                number = current[stream] = len(conversations)
+                if conversation is None:
+                    reused = stream in restarted
+                    conversation = TcpConversation(self._tcp_options, time, reused=reused)
+                    conversations.append(conversation)
+                    number = current[stream] = len(conversations)
             result = conversation.analyse(row, time, direction, flags, seq, ack, length, window, options, reused)
             if result[-1] is not None:
                 rare[row] = result[-1]

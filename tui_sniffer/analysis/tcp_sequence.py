@@ -87,7 +87,7 @@ class ConversationFacts:
 
 
 class TcpConversation:
-    """One TCP conversation (a stream, or its part after a port reuse) being analysed in order."""
+    """One TCP conversation (one `tcp.stream`) being analysed segment by segment in capture order."""
 
     __slots__ = ("flows", "first_time", "previous_time", "completeness", "packets", "syn_time", "first_rtt",
                  "client_direction", "states", "_states_pending", "_read_options", "_sack_cache", "_sack_threshold")
@@ -106,11 +106,6 @@ class TcpConversation:
         self._read_options = read_options
         self._sack_cache: tuple[int, int] = (-1, 0)
         self._sack_threshold: int | None = None
-
-    def starts_over(self, direction: int, flags: int, seq: int) -> bool:
-        """Whether this segment is a SYN with a new sequence number: a new connection on the same ports."""
-        flow = self.flows[direction]
-        return flags & (_SYN | _ACK) == _SYN and flow.base_set and seq != flow.base_seq
 
     def analyse(self, row: int, time: int, direction: int, flags: int, seq: int, ack: int, length: int,
                 window: int, option_bytes: int, reused: bool = False) -> tuple:

@@ -1,9 +1,11 @@
-"""Stream numbering: `tcp.stream` / `udp.stream` by first appearance of each address/port pair."""
+"""Stream numbering: `tcp.stream` / `udp.stream` by first appearance of each address/port pair, and
+a new `tcp.stream` where a SYN starts a new conversation on a pair already used (port reuse)."""
 from __future__ import annotations
 
 import numpy as np
 
 from tui_sniffer.store.summary import IP_PROTO_TCP, IP_PROTO_UDP, SummaryColumns
+from tui_sniffer.store.tcp_reuse import PortReuse
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
@@ -25,6 +27,9 @@ class StreamTable:
 
     def __init__(self) -> None:
         self._stream_of_pair: dict[tuple[int, int, int], int] = {}
+        self._tcp_reuse = PortReuse()
+        self.restarted_tcp_streams: set[int] = set()
+        """TCP streams a SYN started on endpoints an earlier stream used (Wireshark's reused ports)."""
         self.tcp_stream_count = 0
         self.udp_stream_count = 0
 
@@ -46,16 +51,39 @@ class StreamTable:
             pairs = np.stack([low[rows], high[rows]], axis=1)
             unique_pairs, first_rows, inverse = np.unique(pairs, axis=0, return_index=True,
                                                           return_inverse=True)
-            stream_of_unique = np.empty(len(unique_pairs), dtype=np.int32)
-            for unique_number in np.argsort(first_rows, kind="stable"):
-                key = (protocol_number, int(unique_pairs[unique_number, 0]), int(unique_pairs[unique_number, 1]))
-                stream = self._stream_of_pair.get(key)
-                if stream is None:
-                    stream = self._next_stream(protocol_number)
-                    self._stream_of_pair[key] = stream
-                stream_of_unique[unique_number] = stream
-            streams[rows] = stream_of_unique[inverse.reshape(-1)]
+            inverse = inverse.reshape(-1)
+            keys = [(protocol_number, low_key, high_key) for low_key, high_key in unique_pairs.tolist()]
+            known = np.array([self._stream_of_pair.get(key, -1) for key in keys], dtype=np.int64)
+            restarts = []
+            if protocol_number == IP_PROTO_TCP:
+                restarts = self._tcp_reuse.splits(known, inverse, direction[rows], summary.tcp_flags[rows],
+                                                  summary.tcp_seq[rows], summary.tcp_ack[rows])
+            streams[rows] = self._number(protocol_number, keys, known, first_rows, inverse, restarts)
+            if protocol_number == IP_PROTO_TCP:
+                self._tcp_reuse.remember(np.array([self._stream_of_pair[key] for key in keys], dtype=np.int64))
         return tcp, udp, direction
+
+    def _number(self, protocol_number: int, keys: list[tuple[int, int, int]], known: np.ndarray,
+                first_rows: np.ndarray, pair_of_row: np.ndarray, restarts: list[tuple[int, int]]) -> np.ndarray:
+        """One batch's stream numbers: a pair seen before keeps its stream; a new pair, and a SYN that
+        starts over on a used pair, take the next numbers in the order they appear."""
+        stream_of_pair = known.copy()
+        events = sorted([(int(first_rows[pair]), 0, pair) for pair in np.flatnonzero(known < 0).tolist()]
+                        + [(row, 1, pair) for row, pair in restarts])
+        new_conversations = []
+        for row, restarted, pair in events:
+            stream = self._next_stream(protocol_number)
+            self._stream_of_pair[keys[pair]] = stream
+            if restarted:
+                new_conversations.append((row, pair, stream))
+                self.restarted_tcp_streams.add(stream)
+            else:
+                stream_of_pair[pair] = stream
+        numbers = stream_of_pair[pair_of_row]
+        positions = np.arange(len(pair_of_row))
+        for row, pair, stream in new_conversations:
+            numbers[(pair_of_row == pair) & (positions >= row)] = stream
+        return numbers.astype(np.int32)
 
     def _next_stream(self, protocol_number: int) -> int:
         """The next free stream index for TCP or UDP."""
