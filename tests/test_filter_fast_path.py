@@ -157,3 +157,15 @@ def test_payload_only_reading_gives_the_dissectors_values(odd_captures, reassemb
                     assert packet.values(name) == full.values(name), (path.name, row + 1, name)
                     compared += 1
     assert compared > 500
+
+
+def test_values_seen_by_dissection_are_remembered_for_the_next_filter():
+    with tui_sniffer.open_capture(str(FIXTURE_CAPTURES[0].parent / "tcp_chat_5050.pcapng")) as capture:
+        capture.index_all()
+        dissect, dissected = capture.dissect, []
+        capture.dissect = lambda number, previous=None: dissected.append(number) or dissect(number)  # type: ignore
+        first = capture.filter("tcp.seq == 1")
+        count_after_first = len(dissected)
+        second = capture.filter("tcp.seq > 1 and tcp.seq < 100")
+    assert first and second and count_after_first > 0
+    assert len(dissected) == count_after_first

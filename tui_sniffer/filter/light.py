@@ -28,6 +28,8 @@ from tui_sniffer.store.filter_columns import DNS_PORTS
 from tui_sniffer.store.summary import DOUBT_TRANSPORT, IP_PROTO_TCP, IP_PROTO_UDP
 
 _SYN, _FIN = 0x02, 0x01
+_LARGEST_KEPT = 256
+"""Longer string or byte values (payloads, bodies) are not remembered by the FieldCache."""
 _DNS_MESSAGE_FIELDS = ("dns.id", "dns.length", "dns.flags", "dns.count.", "dns.qry.", "dns.resp.", "dns.a",
                        "dns.cname", "dns.ns", "dns.ptr.", "dns.mx.", "dns.soa.", "dns.srv.", "dns.txt", "dns.opt",
                        "dns.rr.")
@@ -99,7 +101,9 @@ class FieldCache:
         return None if known is None else known.get(row)
 
     def put(self, field_name: str, row: int, values: list) -> None:
-        if self._size < self.LIMIT:
+        """Remember a row's values of a field, unless they are large (payloads, bodies) or the cache is full."""
+        if self._size < self.LIMIT and all(not isinstance(value, (str, bytes)) or len(value) <= _LARGEST_KEPT
+                                           for value in values):
             self._values.setdefault(field_name, {})[row] = tuple(values)
             self._size += 1
 

@@ -2,8 +2,8 @@
 
 Rows are taken in chunks. The vectorized evaluator decides most rows of a chunk from the index's
 columns; each row it cannot decide is tested with the per-packet evaluator, which defines the
-result, on as little of the packet as the filter needs (see `light`). Progress comes out at least every ~50 ms of work, so a worker can post matches
-as they are found and stop between items.
+result, on as little of the packet as the filter needs (see `light`). Progress comes out at least
+every ~50 ms of work, so a worker can post matches as they are found and stop between items.
 """
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ CHUNK_ROWS = 1 << 16
 """Rows evaluated over columns at once: big enough for numpy, small enough to report often."""
 
 REPORT_SECONDS = 0.05
+"""The longest stretch of work between two progress items."""
+
 _QUESTION_FIELDS = frozenset({"dns.qry.name", "dns.qry.type"})
 
 

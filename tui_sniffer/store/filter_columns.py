@@ -16,7 +16,6 @@ import numpy as np
 
 from tui_sniffer.dissect import linktypes
 from tui_sniffer.dissect.fields import lookup
-from tui_sniffer.dissect.protocols.tls_names import CONTENT_TYPES
 from tui_sniffer.store.index import PacketIndex
 from tui_sniffer.store.summary import (DOUBT_NETWORK, DOUBT_TRANSPORT, ETHERTYPE_ARP, IP_PROTO_ICMP,
                                        IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP)
@@ -243,12 +242,8 @@ def _dns_presence(source: IndexColumns) -> np.ndarray:
 
 
 def _tls_presence(source: IndexColumns) -> np.ndarray:
-    possible = source.application_rows & ~source.dns_port_rows & source.transport_is(IP_PROTO_TCP)
-    if source.own_tcp_payloads:
-        head = source.head
-        possible &= (source._raw("payload_length") >= 5) & np.isin(head[:, 0], list(CONTENT_TYPES)) & \
-            (head[:, 1] == 3)
-    return source.application(possible)
+    """TLS on TCP off the DNS ports (a record, or an unknown one inside a TLS conversation)."""
+    return source.application(source.application_rows & ~source.dns_port_rows & source.transport_is(IP_PROTO_TCP))
 
 
 _PRESENCE: dict[str, Callable[[IndexColumns], np.ndarray]] = {
