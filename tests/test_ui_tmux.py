@@ -12,13 +12,20 @@ from pathlib import Path
 import pytest
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "http_get_post.pcap"
+TYPING_GAP_SECONDS = 0.03
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None,
                                 reason="tmux is not installed, so there is no real terminal to drive")
 
 
+def tmux(session: str, *arguments: str) -> list[str]:
+    """A tmux command on the session's own server (its socket is named after it), so other users of
+    tmux on the machine neither see nor disturb it."""
+    return ["tmux", "-L", session, *arguments]
+
+
 def screen(session: str) -> str:
-    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
+    return subprocess.run(tmux(session, "capture-pane", "-p", "-t", session), capture_output=True,
                           text=True, check=True).stdout
 
 
@@ -33,32 +40,84 @@ def wait_for(session: str, text: str, timeout: float = 15.0) -> str:
     raise AssertionError(f"{text!r} never appeared; screen was:\n{screen(session)}")
 
 
-def test_tui_in_a_real_terminal(tmp_path: Path) -> None:
+def start(tmp_path: Path, width: int, height: int) -> str:
+    """Run the TUI on the fixture in a new tmux session of `width`×`height`; the session's name."""
     session = f"tui-sniffer-test-{uuid.uuid4().hex[:8]}"
     environment = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
     command = f"{sys.executable} -m tui_sniffer.ui {FIXTURE}; sleep 5"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
+    subprocess.run(tmux(session, "new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command),
                    check=True, env=environment, cwd=Path(__file__).resolve().parent.parent)
+    return session
+
+
+def keys(session: str, *names: str) -> None:
+    """Press keys (tmux key names) in the session, one by one."""
+    for name in names:
+        subprocess.run(tmux(session, "send-keys", "-t", session, name), check=True)
+        time.sleep(TYPING_GAP_SECONDS)
+
+
+def type_text(session: str, text: str) -> None:
+    """Type `text` a character at a time, as a person would (a burst, like a paste, reaches the app
+    in one read, and keys in one read all go to the widget focused before the first is handled)."""
+    for character in text:
+        subprocess.run(tmux(session, "send-keys", "-t", session, "-l", character), check=True)
+        time.sleep(TYPING_GAP_SECONDS)
+
+
+def test_tui_in_a_real_terminal(tmp_path: Path) -> None:
+    session = start(tmp_path, 120, 40)
     try:
         shown = wait_for(session, "Packets: 24 · Displayed: 24 (100.0%)")
         assert "No. Time" in shown and "Protocol Length Info" in shown
         assert "GET /index.html HTTP/1.1" in shown
-        subprocess.run(["tmux", "send-keys", "-t", session, "j", "j", "j", "Tab", "j", "j", "Enter"], check=True)
+        keys(session, "j", "j", "j", "Tab", "j", "j", "Enter")
         shown = wait_for(session, "Version: 4")
         assert "Frame 4: 154 bytes on wire" in shown
         assert "ip — Internet Protocol Version 4" in shown
         assert "0040  5c fb 47 45 54 20 2f 69" in shown and "GET /index.htm" in shown
-        subprocess.run(["tmux", "send-keys", "-t", session, "?"], check=True)
+        keys(session, "?")
         wait_for(session, "Show every key binding")
-        subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
+        keys(session, "Escape")
         deadline = time.monotonic() + 5
         while "Show every key binding" in screen(session) and time.monotonic() < deadline:
             time.sleep(0.1)
-        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        keys(session, "q")
         deadline = time.monotonic() + 10
         while "Packets: 24" in screen(session) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert "Traceback" not in screen(session)
         assert "Packets: 24" not in screen(session)
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        subprocess.run(tmux(session, "kill-server"), check=False)
+
+
+def test_filtering_at_80_by_24(tmp_path: Path) -> None:
+    session = start(tmp_path, 80, 24)
+    try:
+        wait_for(session, "Displayed: 24 (100.0%)")
+        keys(session, "/")
+        type_text(session, "http.request.me")
+        shown = wait_for(session, "Request Method")
+        assert "http.request.method" in shown
+        keys(session, "Tab")
+        wait_for(session, "http.request.method")
+        type_text(session, ' == "GET"')
+        keys(session, "Enter")
+        shown = wait_for(session, "Displayed: 1 (4.2%)")
+        assert "  4 0.000491" in shown and "GET /index.html" in shown and "HTTP/1.1 200 OK" not in shown
+        keys(session, "Tab", "j", "j")
+        shown = wait_for(session, "ip — Internet Protocol Version 4")
+        status = shown.rstrip().splitlines()[-1]
+        assert len(status) <= 80 and status.rstrip().endswith("ip — Internet Protocol Version 4")
+        keys(session, "/")
+        type_text(session, "udp")
+        keys(session, "Enter")
+        wait_for(session, "No packets match the display filter: udp")
+        keys(session, "q")
+        deadline = time.monotonic() + 10
+        while "Displayed:" in screen(session) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "Traceback" not in screen(session) and "Displayed:" not in screen(session)
+    finally:
+        subprocess.run(tmux(session, "kill-server"), check=False)
