@@ -8,6 +8,9 @@ from functools import lru_cache
 
 import numpy as np
 import pytest
+from scapy.layers.inet import IP, TCP
+from scapy.layers.l2 import Ether
+from scapy.utils import wrpcap
 
 import tui_sniffer
 from tests.conftest import FIXTURE_CAPTURES, FIXTURES, TSHARK, needs_tshark
@@ -60,33 +63,98 @@ def _packets(path) -> list:
     return list(tui_sniffer.open_capture(str(path)))
 
 
+def _compare_fields(path, packets, tally: dict[str, list[int]], differences: dict[str, list[str]]) -> None:
+    """Count, per analysis field, the frames of one capture where ours equals tshark's (either has it)."""
+    fields = list(tally)
+    rows = _tshark(path, "-T", "fields", *[part for name in fields for part in ("-e", name)],
+                   "-E", "occurrence=a", "-E", "aggregator=,")
+    assert len(rows) == len(packets), path.name
+    for packet, row in zip(packets, rows):
+        for name, expected in zip(fields, row.split("\t")):
+            ours = ",".join(packet.fields(name))
+            if not (ours or expected):
+                continue
+            tally[name][1] += 1
+            if ours == expected:
+                tally[name][0] += 1
+            else:
+                differences.setdefault(name, []).append(f"{path.name}#{packet.number}: ours={ours!r} tshark={expected!r}")
+
+
 @needs_tshark
 def test_analysis_fields_agree_with_tshark(capsys):
-    fields = VALUE_FIELDS + EXPERT_FIELDS
-    tally = {name: [0, 0] for name in fields}
+    tally = {name: [0, 0] for name in VALUE_FIELDS + EXPERT_FIELDS}
     differences: dict[str, list[str]] = {}
     for path in FIXTURE_CAPTURES:
-        rows = _tshark(path, "-T", "fields", *[part for name in fields for part in ("-e", name)],
-                       "-E", "occurrence=a", "-E", "aggregator=,")
-        packets = _packets(path)
-        assert len(rows) == len(packets), path.name
-        for packet, row in zip(packets, rows):
-            for name, expected in zip(fields, row.split("\t")):
-                ours = ",".join(packet.fields(name))
-                if not (ours or expected):
-                    continue
-                tally[name][1] += 1
-                if ours == expected:
-                    tally[name][0] += 1
-                else:
-                    differences.setdefault(name, []).append(
-                        f"{path.name}#{packet.number}: ours={ours!r} tshark={expected!r}")
+        _compare_fields(path, _packets(path), tally, differences)
     with capsys.disabled():
         print("\nTCP analysis agreement with tshark (frames where either side has the field):")
         for name, (matched, total) in tally.items():
             print(f"  {name:40} {matched:5}/{total:<5} {100.0 * matched / total if total else 100.0:6.1f}%")
     for name, (matched, total) in tally.items():
         assert total == 0 or matched / total >= 0.95, f"{name}: {differences[name][:5]}"
+
+
+def _segment(sender: str, flags: str, seq: int, ack: int, window: int = 8192, data: bytes = b"",
+             client_port: int = 40000) -> Ether:
+    """One segment of a crafted conversation between 10.0.0.1:`client_port` (client) and 10.0.0.2:9999."""
+    client = sender == "client"
+    ip = IP(src="10.0.0.1", dst="10.0.0.2") if client else IP(src="10.0.0.2", dst="10.0.0.1")
+    ports = (client_port, 9999) if client else (9999, client_port)
+    return Ether() / ip / TCP(sport=ports[0], dport=ports[1], flags=flags, seq=seq, ack=ack, window=window) / data
+
+
+@needs_tshark
+def test_flags_no_real_capture_shows_agree_with_tshark(tmp_path):
+    """What Linux never sends (a one-byte zero-window probe and its ACK), a spurious retransmission, an
+    ACK of data the capture missed, a gap, an out-of-order segment, a late retransmission, a SYN sent
+    twice, a one-byte keep-alive, and conversations that start after their SYN: crafted segments,
+    analysed and listed as tshark -2 does."""
+    conversation = [
+        (0.0, _segment("client", "S", 1000, 0)), (0.001, _segment("server", "SA", 5000, 1001)),
+        (0.002, _segment("client", "A", 1001, 5001)), (0.003, _segment("server", "PA", 5001, 1001, data=b"x" * 100)),
+        (0.004, _segment("client", "A", 1001, 5101, window=0)),
+        (0.2, _segment("server", "A", 5101, 1001, data=b"y")), (0.201, _segment("client", "A", 1001, 5101, window=0)),
+        (0.5, _segment("client", "A", 1001, 5101)), (0.501, _segment("server", "A", 5101, 1001, data=b"z" * 100)),
+        (0.502, _segment("client", "A", 1001, 5201)), (0.6, _segment("server", "A", 5101, 1001, data=b"z" * 100)),
+        (0.601, _segment("client", "A", 1001, 5401)), (0.7, _segment("server", "A", 5601, 1001, data=b"w" * 100)),
+        (0.7005, _segment("server", "A", 5401, 1001, data=b"v" * 100)),
+        (1.7, _segment("server", "A", 5501, 1001, data=b"u" * 100)),
+        (1.701, _segment("client", "FA", 1001, 5701)), (1.702, _segment("server", "FA", 5701, 1002)),
+        (1.703, _segment("client", "A", 1002, 5702)),
+        (2.0, _segment("client", "S", 7000, 0, client_port=40001)),
+        (3.0, _segment("client", "S", 7000, 0, client_port=40001)),
+        (3.001, _segment("server", "SA", 9000, 7001, client_port=40001)),
+        (3.002, _segment("client", "A", 7001, 9001, client_port=40001)),
+        (3.003, _segment("client", "PA", 7001, 9001, data=b"k" * 50, client_port=40001)),
+        (3.004, _segment("server", "A", 9001, 7051, client_port=40001)),
+        (5.0, _segment("client", "A", 7050, 9001, data=b"\0", client_port=40001)),
+        (5.001, _segment("server", "A", 9001, 7051, client_port=40001)),
+        (5.002, _segment("server", "R", 9001, 0, client_port=40001)),
+        (6.0, _segment("server", "PA", 3000, 4000, data=b"m" * 80, client_port=40002)),
+        (6.001, _segment("client", "A", 4000, 3080, client_port=40002)),
+        (7.0, _segment("server", "SA", 2000, 6001, client_port=40003)),
+        (7.001, _segment("client", "A", 6001, 2001, client_port=40003)),
+        (8.0, _segment("client", "FA", 8000, 1000, client_port=40004)),
+        (8.001, _segment("server", "RA", 1000, 8001, client_port=40004)),
+    ]
+    for moment, packet in conversation:
+        packet.time = 1_700_000_000 + moment
+    path = tmp_path / "crafted.pcap"
+    wrpcap(str(path), [packet for _, packet in conversation])
+    tally = {name: [0, 0] for name in VALUE_FIELDS + EXPERT_FIELDS}
+    differences: dict[str, list[str]] = {}
+    packets = list(tui_sniffer.open_capture(str(path), reassemble=False))
+    _compare_fields(path, packets, tally, differences)
+    assert not differences
+    for shown in ("tcp.analysis.zero_window_probe", "tcp.analysis.zero_window_probe_ack",
+                  "tcp.analysis.spurious_retransmission", "tcp.analysis.ack_lost_segment",
+                  "tcp.analysis.lost_segment", "tcp.analysis.out_of_order", "tcp.analysis.rto",
+                  "tcp.analysis.retransmission", "tcp.analysis.keep_alive", "tcp.analysis.keep_alive_ack"):
+        assert tally[shown][1] > 0, f"the crafted segments show no {shown}"
+    columns = _tshark(path, "-o", "tcp.desegment_tcp_streams:FALSE", "-T", "fields", "-e", "_ws.col.Protocol",
+                      "-e", "_ws.col.Info")
+    assert [f"{packet.summary.protocol}\t{packet.summary.info}" for packet in packets] == columns
 
 
 def _tshark_filter_matches(path, folder) -> list[list[int]]:

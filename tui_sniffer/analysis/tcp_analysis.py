@@ -67,7 +67,8 @@ class TcpAnalysis:
             rto=_seconds(rto), rto_frame=rto_frame or None,
             time_relative=(int(self._index.column("timestamp_ns")[row]) - conversation.first_time) / 1e9,
             time_delta=int(results["time_delta"][row]) / 1e9,
-            completeness=conversation.completeness, fin_initiates_close=bool(flags & FIN_ACTIVE),
+            completeness=conversation.shown_completeness(row == conversation.first_row),
+            fin_initiates_close=bool(flags & FIN_ACTIVE),
             client_state=STATE_NAMES[states & 0x0F], server_state=STATE_NAMES[states >> 4],
             sender_is_client=int(self._index.column("flow_direction")[row]) == conversation.client_direction,
         )
@@ -90,11 +91,12 @@ class TcpAnalysis:
         `time_relative`, `initial_rtt`, `completeness`, the rare ones and `fin` (times in ns)."""
         self.analyse_all()
         results = {name: self._results[name][rows] for name in _RESULT_COLUMNS}
-        first_time, first_rtt, completeness = self._conversation_columns()
+        first_time, first_rtt, completeness, first_segment_bits, first_row = self._conversation_columns()
         conversation = results["conversation"]
         results["time_relative"] = self._index.column("timestamp_ns")[rows] - first_time[conversation]
         results["initial_rtt"] = first_rtt[conversation]
-        results["completeness"] = completeness[conversation]
+        later = np.arange(rows.start, rows.start + len(conversation)) != first_row[conversation]
+        results["completeness"] = completeness[conversation] | np.where(later, first_segment_bits[conversation], 0)
         results["fin"] = self._index.column("tcp_flags")[rows] & 0x01 != 0
         rare = np.zeros((4, len(conversation)), dtype=np.int64)
         start = rows.start or 0
@@ -105,15 +107,16 @@ class TcpAnalysis:
             results[name] = rare[position]
         return results
 
-    def _conversation_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per conversation number (0: none): first time, iRTT and completeness."""
+    def _conversation_columns(self) -> tuple[np.ndarray, ...]:
+        """Per conversation number (0: none): first time, iRTT, completeness, a first non-SYN segment's
+        completeness bits, and the first segment's row."""
         key = (len(self._conversations), self._all_analysed_until)
         if self._conversation_arrays[0] != key:
             conversations = self._conversations
-            self._conversation_arrays = (key, (
-                np.array([0] + [conversation.first_time for conversation in conversations], dtype=np.int64),
-                np.array([0] + [conversation.first_rtt for conversation in conversations], dtype=np.int64),
-                np.array([0] + [conversation.completeness for conversation in conversations], dtype=np.uint8)))
+            self._conversation_arrays = (key, tuple(
+                np.array([0] + [getattr(conversation, name) for conversation in conversations], dtype=dtype)
+                for name, dtype in (("first_time", np.int64), ("first_rtt", np.int64), ("completeness", np.uint8),
+                                    ("first_segment_bits", np.uint8), ("first_row", np.int64))))
         return self._conversation_arrays[1]
 
     def analyse_all(self) -> None:

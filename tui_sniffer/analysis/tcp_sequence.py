@@ -43,6 +43,19 @@ OptionReader = Callable[[int], bytes]
 """Returns the TCP option bytes of the packet in an index row (for SACK blocks and window scale)."""
 
 
+def _completeness_bits(flags: int, length: int) -> int:
+    """The completeness bits one segment after the first adds: SYN-ACK, ACK or data, FIN-ACK, RST."""
+    handshake = flags & (_SYN | _ACK)
+    bits = COMPLETENESS_SYN_ACK if handshake == _SYN | _ACK else 0
+    if handshake == _ACK:
+        bits |= COMPLETENESS_DATA if length else COMPLETENESS_ACK
+    if flags & (_FIN | _ACK) == _FIN | _ACK:
+        bits |= COMPLETENESS_FIN
+    if flags & _RST:
+        bits |= COMPLETENESS_RST
+    return bits
+
+
 def _signed(value: int) -> int:
     """A 32-bit difference as the signed number C's `(gint32)` cast makes of it."""
     value &= _MASK
@@ -79,24 +92,31 @@ class _Flow:
 class ConversationFacts:
     """What a finished conversation's segments still need from it once its analysis state is dropped."""
 
-    __slots__ = ("first_time", "first_rtt", "completeness", "client_direction")
+    __slots__ = ("first_time", "first_rtt", "completeness", "first_segment_bits", "first_row", "client_direction")
 
     def __init__(self, conversation: TcpConversation) -> None:
         self.first_time, self.first_rtt = conversation.first_time, conversation.first_rtt
-        self.completeness, self.client_direction = conversation.completeness, conversation.client_direction
+        self.completeness, self.first_segment_bits = conversation.completeness, conversation.first_segment_bits
+        self.first_row, self.client_direction = conversation.first_row, conversation.client_direction
+
+    def shown_completeness(self, first: bool) -> int:
+        """The completeness tshark -2 (and the GUI) shows on a segment: the first pass's result, plus,
+        after the first segment, what a first segment other than a SYN added on the second pass."""
+        return self.completeness | (0 if first else self.first_segment_bits)
 
 
-class TcpConversation:
+class TcpConversation(ConversationFacts):
     """One TCP conversation (one `tcp.stream`) being analysed segment by segment in capture order."""
 
-    __slots__ = ("flows", "first_time", "previous_time", "completeness", "packets", "syn_time", "first_rtt",
-                 "client_direction", "states", "_states_pending", "_read_options", "_sack_cache", "_sack_threshold")
+    __slots__ = ("flows", "previous_time", "packets", "syn_time", "states", "_states_pending", "_read_options", "_sack_cache", "_sack_threshold")
 
     def __init__(self, read_options: OptionReader, time: int, *, reused: bool = False) -> None:
         self.flows = (_Flow(), _Flow())
         self.first_time = self.previous_time = time
         self.syn_time = self.first_rtt = 0
         self.completeness = COMPLETENESS_SYN if reused else 0
+        self.first_segment_bits = 0
+        self.first_row = -1
         self.packets = 1 if reused else 0
         """Packets seen; a conversation started by a reused port counts its SYN as already seen."""
         self.client_direction = -1
@@ -115,12 +135,11 @@ class TcpConversation:
         frame = row + 1
         fwd, rev = self.flows[direction], self.flows[1 - direction]
         found = _REUSED_PORTS | HAS_ANALYSIS if reused else 0
-        if flags & (_SYN | _ACK) == _SYN and fwd.base_set and not reused:
-            fwd.nextseq = fwd.maxseqtobeacked
-            found |= _REUSED_PORTS | HAS_ANALYSIS
-        elif flags & (_SYN | _ACK) == _SYN | _ACK and fwd.base_set and seq != fwd.base_seq:
+        if flags & (_SYN | _ACK) == _SYN | _ACK and fwd.base_set and seq != fwd.base_seq:
             fwd.base_seq = seq
             found |= _REUSED_PORTS | HAS_ANALYSIS
+        if self.first_row < 0:
+            self.first_row = row
         self._complete(direction, flags, ack, length)
         self.packets += 1
         time_delta, self.previous_time = time - self.previous_time, time
@@ -150,28 +169,28 @@ class TcpConversation:
         self._states_pending = client.awaits_ack() or server.awaits_ack()
 
     def _complete(self, direction: int, flags: int, ack: int, length: int) -> None:
-        """Move the conversation completeness on (a first packet that is not a SYN leaves it 0)."""
+        """Move the conversation completeness on, as Wireshark's first pass does: a SYN that opens the
+        conversation, then every SYN-ACK, ACK (with or without data), FIN-ACK and RST after it."""
         handshake = flags & (_SYN | _ACK)
         if self.client_direction < 0:
             self.client_direction = 1 - direction if handshake == _SYN | _ACK else direction
         if self.packets == 0:
             if handshake == _SYN:
                 self.completeness = COMPLETENESS_SYN | (COMPLETENESS_DATA if length else 0)
-            elif handshake == _SYN | _ACK:
-                client = self.flows[1 - direction].side
-                client.syn_sent, client.syn_end = True, ack
             else:
-                self.flows[direction].side.assume_established()
-                self.flows[1 - direction].side.assume_established()
+                self.first_segment_bits = _completeness_bits(flags, length)
+                self._assume_open(direction, handshake, ack)
             return
+        self.completeness |= _completeness_bits(flags, length)
+
+    def _assume_open(self, direction: int, handshake: int, ack: int) -> None:
+        """A capture that starts after the SYN: the handshake (or its first half) already happened."""
         if handshake == _SYN | _ACK:
-            self.completeness |= COMPLETENESS_SYN_ACK
-        elif handshake == _ACK:
-            self.completeness |= COMPLETENESS_DATA if length else COMPLETENESS_ACK
-        if flags & (_FIN | _ACK) == _FIN | _ACK:
-            self.completeness |= COMPLETENESS_FIN
-        if flags & _RST:
-            self.completeness |= COMPLETENESS_RST
+            client = self.flows[1 - direction].side
+            client.syn_sent, client.syn_end = True, ack
+        else:
+            self.flows[direction].side.assume_established()
+            self.flows[1 - direction].side.assume_established()
 
     def _check_flags(self, fwd: _Flow, rev: _Flow, frame: int, time: int, flags: int, seq: int, ack: int,
                      length: int, window: int, found: int) -> tuple[int, tuple[int, int]]:
@@ -208,21 +227,15 @@ class TcpConversation:
             elif repeats and window == 0 and fwd.window == 0 and rev.last_segment_flags & _ZW_PROBE:
                 found |= _ZW_PROBE_ACK | HAS_ANALYSIS
             elif repeats and window and window == fwd.window:
-                fwd.dupacknum = 1 if fwd.dupacknum == -1 else fwd.dupacknum + 1
+                fwd.dupacknum += 1
                 found |= _DUP_ACK | HAS_ANALYSIS
                 duplicate = (fwd.dupacknum, fwd.lastnondupack)
         if ack != fwd.lastack:
             fwd.lastnondupack = frame
             fwd.dupacknum = 0
         if rev.maxseqtobeacked and _signed(rev.maxseqtobeacked - ack) < 0 and flags & _ACK:
-            found |= HAS_ANALYSIS
-            if rev.maxseqtobeacked > rev.nextseq:
-                rev.maxseqtobeacked = rev.nextseq
-                found |= _ACK_LOST
-            else:
-                if rev.dupacknum == 0:
-                    found |= _ACK_LOST
-                rev.dupacknum = -1
+            found |= _ACK_LOST | HAS_ANALYSIS
+            rev.maxseqtobeacked = rev.nextseq
         return found, duplicate
 
     def _check_retransmission(self, fwd: _Flow, rev: _Flow, time: int, flags: int, seq: int, length: int,
