@@ -1,4 +1,4 @@
-"""Display-filter parity with tshark on every fixture: 150 filters, the same frame numbers.
+"""Display-filter parity with tshark on every fixture: 153 filters, the same frame numbers.
 
 tshark evaluates every filter of one capture in a single two-pass run (`-2`, as the rest of the suite
 reads files, so replies and reassembled messages ahead are known): a Lua listener per filter prints
@@ -104,6 +104,8 @@ PARITY_FILTERS = [
     'frame.cap_len < frame.len',
     'tcp.seq == 1',
     'tcp.ack == 1',
+    'tcp.nxtseq == 1',
+    'tcp.ack > 1000 and tcp.seq > 1000',
     'tcp.seq_raw > 2000000000',
     'tcp.stream == 0',
     'tcp.stream == 1',

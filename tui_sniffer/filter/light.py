@@ -11,7 +11,7 @@ DNS questions over UDP are read straight from the bytes with the dissector's own
 from __future__ import annotations
 
 import struct
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
 
@@ -28,6 +28,8 @@ from tui_sniffer.store.filter_columns import DNS_PORTS
 from tui_sniffer.store.summary import DOUBT_TRANSPORT, IP_PROTO_TCP, IP_PROTO_UDP
 
 _SYN, _FIN = 0x02, 0x01
+FRAME = "frame"
+Derived = TypeVar("Derived")
 _LARGEST_KEPT = 256
 """Longer string or byte values (payloads, bodies) are not remembered by the FieldCache."""
 _DNS_MESSAGE_FIELDS = ("dns.id", "dns.length", "dns.flags", "dns.count.", "dns.qry.", "dns.resp.", "dns.a",
@@ -47,10 +49,12 @@ def is_light_field(name: str) -> bool:
 
 
 def reads_values_only(test: bound.Test) -> bool:
-    """Whether a filter needs no more of a packet than field values and counts (no layers, no protocol bytes)."""
+    """Whether a filter needs no more of a packet than field values and counts, and the frame's own bytes
+    (no layers, no other protocol's bytes)."""
     def fine(item: object, counted: bool) -> bool:
         if isinstance(item, bound.FieldValues):
-            return item.layers is None and (counted or item.ftype not in (FieldType.PROTOCOL, FieldType.NONE))
+            return item.layers is None and (counted or item.definition.name == FRAME
+                                            or item.ftype not in (FieldType.PROTOCOL, FieldType.NONE))
         if isinstance(item, bound.Exists):
             return fine(item.field, True)
         children = []
@@ -63,17 +67,27 @@ def reads_values_only(test: bound.Test) -> bool:
 
 
 class PartialPacket:
-    """The values of the fields a filter reads, standing in for a dissected packet in `CompiledFilter.matches`."""
+    """The values of the fields a filter reads, standing in for a dissected packet in `CompiledFilter.matches`.
 
-    def __init__(self, values: dict[str, list]) -> None:
+    With `frame_bytes`, `frame` is there as the protocol spanning them all (`frame contains "GET"`).
+    """
+
+    def __init__(self, values: dict[str, list], frame_bytes: bytes | None = None) -> None:
         self._values = values
+        self.data_sources = [("Frame", frame_bytes)] if frame_bytes is not None else []
 
     def values(self, field_name: str) -> list:
         return self._values[field_name]
 
     def nodes(self, field_name: str) -> list:
-        """One placeholder per occurrence: the evaluator only counts them for existence tests."""
+        """The frame as one node over its bytes; for other fields one placeholder per occurrence (counted only)."""
+        if field_name == FRAME and self.data_sources:
+            return [TreeNode("", None, None, 0, len(self.data_sources[0][1]))]
         return [None] * len(self._values[field_name])
+
+    def node_bytes(self, node: TreeNode) -> bytes:
+        """The bytes the frame node covers."""
+        return self.data_sources[0][1][node.offset:node.offset + node.length]
 
 
 class FieldCache:
@@ -84,7 +98,7 @@ class FieldCache:
 
     def __init__(self) -> None:
         self._values: dict[str, dict[int, tuple]] = {}
-        self._arrays: dict[str, np.ndarray] = {}
+        self._arrays: dict[str, object] = {}
         self._size = 0
         self._row_count = -1
 
@@ -107,12 +121,12 @@ class FieldCache:
             self._values.setdefault(field_name, {})[row] = tuple(values)
             self._size += 1
 
-    def derived(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    def derived(self, name: str, compute: Callable[[], Derived]) -> Derived:
         """A whole-index array worked out once per row count (e.g. which segments are in sequence)."""
         found = self._arrays.get(name)
         if found is None:
             found = self._arrays[name] = compute()
-        return found
+        return found  # type: ignore[return-value]
 
 
 class ColumnRows:

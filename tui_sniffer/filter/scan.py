@@ -15,8 +15,8 @@ import numpy as np
 
 from tui_sniffer.dissect.tree import DissectedPacket
 from tui_sniffer.filter import CompiledFilter, evaluate_columns
-from tui_sniffer.filter.light import (ColumnRows, FieldCache, LightDissector, PartialPacket, is_light_field,
-                                      reads_values_only)
+from tui_sniffer.filter.light import (FRAME, ColumnRows, FieldCache, LightDissector, PartialPacket,
+                                      is_light_field, reads_values_only)
 from tui_sniffer.store.filter_columns import IndexColumns
 from tui_sniffer.store.index import PacketIndex
 
@@ -69,7 +69,8 @@ class FilterRun:
         row = start_row
         while row < total:
             stop = min(row + CHUNK_ROWS, total)
-            columns = IndexColumns(self.index, row, stop, own_tcp_payloads=self.own_tcp_payloads)
+            columns = IndexColumns(self.index, row, stop, own_tcp_payloads=self.own_tcp_payloads,
+                                   remember=self.cache.derived)
             verdict = evaluate_columns(self.compiled, columns)
             reporter.add_sure(np.flatnonzero(verdict.surely) + row)
             undecided_rows = (np.flatnonzero(verdict.maybe) + row).tolist()
@@ -100,7 +101,12 @@ class FilterRun:
         """The filter's fields for `row` without full dissection, or None if one of them needs it."""
         values: dict[str, list] = {}
         light_names = []
+        frame_bytes = None
         for name in self.compiled.field_names:
+            if name == FRAME and self.light is not None:
+                frame_bytes = self.light.read_row(row)
+                values[name] = [None]
+                continue
             known = self.cache.get(name, row)
             if known is None and column_rows is not None:
                 known = column_rows.values(name, row)
@@ -117,7 +123,7 @@ class FilterRun:
             for name in light_names:
                 values[name] = light_values[name]
                 self.cache.put(name, row, values[name])
-        return PartialPacket(values)
+        return PartialPacket(values, frame_bytes)
 
     def light_values(self, row: int, names: list[str]) -> dict[str, list] | None:
         """Application fields of `row` read from its payload alone (DNS questions straight from the bytes)."""

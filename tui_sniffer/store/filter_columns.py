@@ -40,6 +40,9 @@ _HTTP_REQUEST_FIELDS = frozenset({"http.request", "http.request.method", "http.r
 _HTTP_RESPONSE_FIELDS = frozenset({"http.response", "http.response.code", "http.response.code.desc",
                                    "http.response.phrase", "http.response.version", "http.response.line"})
 _HEAD_BYTES = 8
+_FIN, _SYN, _ACK = 0x01, 0x02, 0x10
+Remember = Callable[[str, Callable[[], object]], object]
+"""Keeps a whole-index array under a name, working it out with the callable the first time."""
 _ARP_IPV4_LENGTH = 28
 
 
@@ -47,15 +50,17 @@ class IndexColumns:
     """A ColumnSource over rows [start, stop) of a packet index (frame number = row + 1).
 
     `own_tcp_payloads` says each TCP segment's payload is dissected on its own (no reassembly);
-    without it nothing is claimed about what application data a TCP segment shows.
+    without it nothing is claimed about what application data a TCP segment shows. `remember`
+    keeps arrays worked out over the whole index (relative sequence bases) from chunk to chunk.
     """
 
     def __init__(self, index: PacketIndex, start: int = 0, stop: int | None = None, *,
-                 own_tcp_payloads: bool = True) -> None:
+                 own_tcp_payloads: bool = True, remember: Remember | None = None) -> None:
         self.index = index
         self.start = start
         self.stop = index.count if stop is None else stop
         self.own_tcp_payloads = own_tcp_payloads
+        self.remember: Remember = remember if remember is not None else (lambda name, compute: compute())
         self._columns: dict[str, np.ndarray | None] = {}
         self._occurrences: dict[str, np.ndarray | None] = {}
 
@@ -195,6 +200,40 @@ class IndexColumns:
         return np.where(link_type == linktypes.LINUX_SLL2, 20, start)
 
 
+    @cached_property
+    def relative_numbers(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's relative sequence and acknowledgment numbers, as the TCP dissector computes them."""
+        seq_base, ack_base = self.remember("sequence_bases", lambda: _sequence_bases(self.index))
+        seq_base, ack_base = seq_base[self.start:self.stop], ack_base[self.start:self.stop]
+        raw_seq, raw_ack = self._raw("tcp_seq").astype(np.int64), self._raw("tcp_ack").astype(np.int64)
+        has_ack = (self._raw("tcp_flags") & _ACK) != 0
+        relative_ack = np.where(ack_base >= 0, (raw_ack - ack_base) & 0xFFFFFFFF, raw_ack)
+        return (raw_seq - seq_base) & 0xFFFFFFFF, np.where(has_ack, relative_ack, 0)
+
+
+def _sequence_bases(index: PacketIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the base its direction's relative sequence numbers count from and the reverse
+    direction's (-1: none seen), over the whole index: the first SYN's seq, else the first seq − 1."""
+    count = index.count
+    streams = index.column("tcp_stream").astype(np.int64)
+    keys = streams * 2 + index.column("flow_direction")
+    rows = np.flatnonzero(streams >= 0)
+    flags = index.column("tcp_flags")
+    seq = index.column("tcp_seq").astype(np.int64)
+    direction_count = int(keys[rows].max()) + 2 if len(rows) else 0
+    base_row = np.full(direction_count, -1, np.int64)
+    for candidates in (rows, rows[(flags[rows] & _SYN) != 0]):
+        found_keys, first_positions = np.unique(keys[candidates], return_index=True)
+        base_row[found_keys] = candidates[first_positions]
+    bases = np.full(direction_count, -1, np.int64)
+    known = base_row >= 0
+    chosen = base_row[known]
+    bases[known] = np.where((flags[chosen] & _SYN) != 0, seq[chosen], (seq[chosen] - 1) & 0xFFFFFFFF)
+    seq_base, ack_base = np.zeros(count, np.int64), np.full(count, -1, np.int64)
+    seq_base[rows], ack_base[rows] = bases[keys[rows]], bases[keys[rows] ^ 1]
+    return seq_base, ack_base
+
+
 def _at_most_unknown(counts: np.ndarray) -> np.ndarray:
     """A field of a protocol: absent where the protocol is, otherwise unknown (dissect to find out)."""
     return np.where(counts == 0, 0, UNKNOWN).astype(np.int8)
@@ -292,6 +331,10 @@ _TCP_FIELDS = {
     "tcp.hdr_len": lambda source: source._raw("payload_offset").astype(np.int64)
     - source._raw("transport_offset"),
     "tcp.stream": lambda source: source._raw("tcp_stream"),
+    "tcp.seq": lambda source: source.relative_numbers[0],
+    "tcp.ack": lambda source: source.relative_numbers[1],
+    "tcp.nxtseq": lambda source: source.relative_numbers[0] + source._raw("payload_length")
+    + (source._raw("tcp_flags") & _SYN != 0) + (source._raw("tcp_flags") & _FIN != 0),
 }
 _UDP_FIELDS = {
     "udp.srcport": lambda source: source._raw("src_port"), "udp.dstport": lambda source: source._raw("dst_port"),
