@@ -30,7 +30,7 @@ def private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def loaded(pilot) -> SnifferApp:
     """Wait until every worker finished (indexing, filtering; a filter run cancelled by a newer one
-    counts as finished) and every posted message is handled."""
+    counts as finished), every posted message is handled and no row on screen is a placeholder."""
     while True:
         try:
             await pilot.app.workers.wait_for_complete()
@@ -38,6 +38,8 @@ async def loaded(pilot) -> SnifferApp:
         except WorkerCancelled:
             continue
     await pilot.pause()
+    while pilot.app.packet_list.rows_to_fill:
+        await pilot.pause()
     return pilot.app
 
 
@@ -84,12 +86,30 @@ async def test_rows_of_the_next_and_previous_screen_are_dissected_ahead() -> Non
         assert len(app.displayed_packet_numbers) > 3 * height
         await pilot.press("pagedown", "pagedown")
         for _ in range(10 * height):
-            if packet_list._uncached_neighbour() is None:
+            if packet_list._uncached_nearby() is None:
                 break
             await pilot.pause()
         top = int(packet_list.scroll_y)
         around = app.displayed_packet_numbers[top - height:top + 2 * height]
         assert all(int(number) in packet_list._rows for number in around)
+
+
+async def test_rows_without_time_to_dissect_show_placeholders_then_fill(monkeypatch) -> None:
+    from tui_sniffer.ui import packet_list as packet_list_module
+
+    monkeypatch.setattr(packet_list_module, "_ROW_BUDGET_SECONDS", -1.0)  # no time at all: all placeholders
+    async with SnifferApp(str(FIXTURES / "lossy_transfer.pcap")).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        packet_list = app.packet_list
+        packet_list.action_bottom()
+        count = len(app.displayed_packet_numbers)
+        last = packet_list.render_line(packet_list.visible_rows)
+        wire_length = int(app.capture.index.column("wire_length")[count - 1])
+        assert last.text.split()[0] == str(count) and "…" in last.text and str(wire_length) in last.text
+        assert packet_list.rows_to_fill > 0
+        await loaded(pilot)
+        summary = app.capture.dissect(count).summary
+        assert summary.info[:20] in packet_list.render_line(packet_list.visible_rows).text
 
 
 async def test_click_selects_a_row() -> None:

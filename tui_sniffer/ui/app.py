@@ -184,8 +184,8 @@ class SnifferApp(LiveCaptureMixin, DisplayFilterMixin, App[None]):
         self.query_one(StatusBar).show(self.status)
 
     def on_packet_list_packet_selected(self, message: PacketList.PacketSelected) -> None:
-        if self.capture is None:
-            return
+        if self.capture is None or message.number != self.packet_list.selected_number:
+            return  # the cursor has moved on (a key held down): only its latest packet is shown
         row = self.packet_list.cursor_row
         previous = int(self.displayed_packet_numbers[row - 1]) if row else message.number
         if previous == message.number - 1:

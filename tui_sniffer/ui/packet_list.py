@@ -16,6 +16,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from tui_sniffer import Capture
 from tui_sniffer.ui.capture_turns import CaptureTurns
@@ -25,6 +26,11 @@ from tui_sniffer.ui.time_format import TimeFormat, format_time
 
 _GG_SECONDS = 1.0
 _PREFETCH_DELAY_SECONDS = 0.05
+_FILL_DELAY_SECONDS = 0.001
+_ROW_BUDGET_SECONDS = 0.015
+"""How long one repaint may spend dissecting rows. Rows past it are drawn first as placeholders
+(number, time, length) and filled a row per event-loop turn, so a held key never waits for a
+screenful of dissection."""
 _NARROWEST_ADDRESS, _WIDEST_ADDRESS = 11, 24
 
 
@@ -66,7 +72,8 @@ class PacketList(ScrollView, can_focus=True):
     """Packet rows rendered on demand by `render_line`, with a fixed header line and a cursor row.
 
     Between keys, the rows of the next and the previous screen are dissected one per event-loop
-    turn (`_prefetch_rows`), so paging finds them ready and a key waits for one row at most.
+    turn (`_prefetch_rows`), so paging finds them ready and a key waits for one row at most; rows
+    a repaint has no time for show as placeholders until that loop fills them.
     """
 
     COMPONENT_CLASSES = {"packet-list--header", "packet-list--cursor", "packet-list--row", "packet-list--empty",
@@ -101,7 +108,9 @@ class PacketList(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple[int, bool], Strip] = LRUCache(1024)
         self._first_g_at = 0.0
         self._address_width = _NARROWEST_ADDRESS
-        self._prefetching = False
+        self._prefetch_timer: Timer | None = None
+        self._prefetch_running = False
+        self._repaint_dissection_seconds = 0.0
         self.empty_text = "No packets."
 
     @property
@@ -214,38 +223,57 @@ class PacketList(ScrollView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         self._schedule_prefetch()
 
-    def _schedule_prefetch(self) -> None:
-        """Start dissecting the screens around the window after a pause (unless already at it)."""
-        if not self._prefetching:
-            self._prefetching = True
-            self.set_timer(_PREFETCH_DELAY_SECONDS, self._prefetch_rows)
+    @property
+    def rows_to_fill(self) -> int:
+        """How many rows on screen show a placeholder, waiting to be dissected."""
+        return sum(1 for row in self._window_rows() if int(self.displayed_packet_numbers[row]) not in self._rows)
+
+    def _window_rows(self) -> range:
+        """The view rows on screen."""
+        top = int(self.scroll_y)
+        return range(top, min(top + self.visible_rows, len(self.displayed_packet_numbers)))
+
+    def _schedule_prefetch(self, delay: float = _PREFETCH_DELAY_SECONDS) -> None:
+        """Start dissecting rows after `delay` (unless that is under way: it follows the window)."""
+        if self._prefetch_running or self.capture is None:
+            return
+        if self._prefetch_timer is not None:
+            if delay >= _PREFETCH_DELAY_SECONDS:
+                return
+            self._prefetch_timer.stop()
+        self._prefetch_timer = self.set_timer(delay, self._prefetch_rows)
 
     async def _prefetch_rows(self) -> None:
-        """Dissect the uncached rows of the next and previous screen, one per event-loop turn.
+        """Dissect the uncached rows on screen, then of the next and previous screen, one per turn.
 
-        It starts after a pause, so the tree and hex of the new selection are painted first, and
-        yields after every row, so keys and repaints never wait for more than one row; it follows
-        the window if that moves meanwhile.
+        It yields after every row, so keys and repaints never wait for more than one row, and it
+        follows the window if that moves meanwhile.
         """
+        self._prefetch_timer = None
+        self._prefetch_running = True
         try:
-            while (number := self._uncached_neighbour()) is not None:
+            while (nearby := self._uncached_nearby()) is not None:
+                number, on_screen = nearby
                 self._packet_row(number)
+                if on_screen:
+                    self.refresh()  # its placeholder gives way
                 await asyncio.sleep(0)
         finally:
-            self._prefetching = False
+            self._prefetch_running = False
 
-    def _uncached_neighbour(self) -> int | None:
-        """The first frame of the next screen, then of the previous one, whose row is not cached."""
+    def _uncached_nearby(self) -> tuple[int, bool] | None:
+        """The first frame not cached, on screen, then on the next screen, then the previous one,
+        and whether it is on screen."""
         if self.capture is None:
             return None
-        top, height = int(self.scroll_y), self.visible_rows
-        count = len(self.displayed_packet_numbers)
-        below = range(top + height, min(top + 2 * height, count))
+        window = self._window_rows()
+        top, height = window.start, self.visible_rows
+        below = range(top, min(top + 2 * height, len(self.displayed_packet_numbers)))
         above = range(top - 1, max(top - height, 0) - 1, -1)
         for row in (*below, *above):
             number = int(self.displayed_packet_numbers[row])
             if number not in self._rows:
-                return number
+                return number, row in window
         return None
 
     def _packet_row(self, number: int) -> PacketRow:
@@ -299,6 +327,7 @@ class PacketList(ScrollView, can_focus=True):
         """Line `y` of the viewport: the header, or the row of the packet scrolled there."""
         width = self.scrollable_content_region.width
         if y == 0:
+            self._repaint_dissection_seconds = 0.0  # a full repaint starts at the header
             header = ["No.", "Time", "Source", "Destination", "Protocol", "Length", "Info"]
             return self._line(header, self.get_component_rich_style("packet-list--header"), width)
         row = int(self.scroll_y) + y - 1
@@ -312,7 +341,12 @@ class PacketList(ScrollView, can_focus=True):
         key = (number, is_cursor)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._render_row(row, number, is_cursor, width)
+            if number not in self._rows and self._repaint_dissection_seconds > _ROW_BUDGET_SECONDS:
+                self._schedule_prefetch(delay=_FILL_DELAY_SECONDS)
+                return self._render_row(row, number, None, is_cursor, width)
+            started = time.perf_counter()
+            strip = self._render_row(row, number, self._packet_row(number), is_cursor, width)
+            self._repaint_dissection_seconds += time.perf_counter() - started
             self._strips[key] = strip
         return strip
 
@@ -323,18 +357,23 @@ class PacketList(ScrollView, can_focus=True):
             self._address_width = needed
             self.call_later(self.clear_rendered_rows)
 
-    def _render_row(self, row: int, number: int, is_cursor: bool, width: int) -> Strip:
-        """Render one packet row (dissecting it unless its columns are cached)."""
+    def _render_row(self, row: int, number: int, packet: PacketRow | None, is_cursor: bool,
+                    width: int) -> Strip:
+        """Render one packet row, or (no `packet` yet) its placeholder: number, time and length."""
         assert self.capture is not None
-        packet = self._packet_row(number)
-        self._widen_addresses(max(cell_len(packet.source), cell_len(packet.destination)))
         timestamps = self.capture.index.column("timestamp_ns")
         previous = int(self.displayed_packet_numbers[row - 1]) if row else number
         time_text = format_time(self.time_format, int(timestamps[number - 1]), int(timestamps[0]),
                                 int(timestamps[previous - 1]))
-        style = self.get_component_rich_style(f"packet-list--{packet.rule or 'row'}")
+        if packet is None:
+            style = self.get_component_rich_style("packet-list--row")
+            wire_length = str(int(self.capture.index.column("wire_length")[number - 1]))
+            cells = [str(number), time_text, "…", "…", "…", wire_length, ""]
+        else:
+            self._widen_addresses(max(cell_len(packet.source), cell_len(packet.destination)))
+            style = self.get_component_rich_style(f"packet-list--{packet.rule or 'row'}")
+            cells = [str(number), time_text, packet.source, packet.destination, packet.protocol,
+                     packet.length, packet.info]
         if is_cursor:
             style = style + self.get_component_rich_style("packet-list--cursor")
-        cells = [str(number), time_text, packet.source, packet.destination, packet.protocol,
-                 packet.length, packet.info]
         return self._line(cells, style, width)
