@@ -110,6 +110,18 @@ def test_every_fixture_filters_as_dissection_does(path, reassemble):
     _assert_fast_equals_dissection(path, PARITY_FILTERS, reassemble)
 
 
+TCP_ANALYSIS_FILTERS = ["tcp.analysis", "tcp.analysis.flags", "tcp.analysis.retransmission",
+                        "tcp.analysis.duplicate_ack", "tcp.analysis.zero_window", "tcp.analysis.out_of_order",
+                        "tcp.analysis.ack_rtt > 0.0001", "tcp.analysis.bytes_in_flight > 1000",
+                        "!tcp.analysis.flags && tcp.len > 0", "tcp.analysis.keep_alive || tcp.analysis.window_update"]
+
+
+@pytest.mark.parametrize("path", [path for path in FIXTURE_CAPTURES if path.suffix == ".pcapng"],
+                         ids=lambda path: path.stem)
+def test_tcp_analysis_columns_filter_as_dissection_does(path):
+    _assert_fast_equals_dissection(path, TCP_ANALYSIS_FILTERS, True)
+
+
 @pytest.mark.parametrize("reassemble", [True, False], ids=["reassembled", "per-segment"])
 def test_odd_packets_filter_as_dissection_does(odd_captures, reassemble):
     for path in odd_captures:

@@ -15,6 +15,7 @@ from tui_sniffer.analysis.ip_reassembly import IpReassembly
 from tui_sniffer.analysis.pairing import RequestPairing
 from tui_sniffer.analysis.reassembly import TcpReassembly
 from tui_sniffer.analysis.tcp_analysis import TcpAnalysis
+from tui_sniffer.analysis.tcp_columns import with_tcp_analysis
 from tui_sniffer.analysis.tcp_conversations import TcpConversations
 from tui_sniffer.analysis.udp_conversations import UdpTimes
 from tui_sniffer.capture import CaptureError, CaptureFile, RawRecord, open_capture_file, open_writer
@@ -259,7 +260,9 @@ class Capture:
         run = FilterRun(compiled, self.index, self.dissect, own_tcp_payloads=self.reassembly is None,
                         cache=self._filter_cache, light=LightDissector(
                             self.index, self._read_row, self._record_info, self._filter_cache,
-                            reassembled=self.reassembly is not None))
+                            reassembled=self.reassembly is not None),
+                        more_columns=lambda columns, start, stop: with_tcp_analysis(
+                            columns, self.tcp_analysis, start, stop))
         return run.progress(start_row)
 
     def filter(self, text: str) -> list[int]:

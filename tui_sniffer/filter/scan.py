@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from tui_sniffer.dissect.tree import DissectedPacket
-from tui_sniffer.filter import CompiledFilter, evaluate_columns
+from tui_sniffer.filter import ColumnSource, CompiledFilter, evaluate_columns
 from tui_sniffer.filter.light import (FRAME, ColumnRows, FieldCache, LightDissector, PartialPacket,
                                       is_light_field, reads_values_only)
 from tui_sniffer.store.filter_columns import IndexColumns
@@ -27,6 +27,9 @@ REPORT_SECONDS = 0.05
 """The longest stretch of work between two progress items."""
 
 _QUESTION_FIELDS = frozenset({"dns.qry.name", "dns.qry.type"})
+
+MoreColumns = Callable[[ColumnSource, int, int], ColumnSource]
+"""Adds columns computed elsewhere (TCP analysis) to the index's, for rows [start, stop)."""
 
 
 @dataclass(frozen=True)
@@ -45,18 +48,20 @@ class FilterProgress:
 class FilterRun:
     """One filter over the rows of an index, dissecting (by frame number) only what is still undecided.
 
-    An undecided row is first tried without dissection (a PartialPacket from the columns, the cache
+    `more_columns` lets analysis add what it knows as columns (`tcp.analysis.*`). An undecided row
+    is first tried without dissection (a PartialPacket from the columns, the cache
     and, with `light`, the application dissectors run on the payload alone); only if some field the
     filter reads is still unknown is the frame dissected, and what that showed goes to the cache.
     """
 
     def __init__(self, compiled: CompiledFilter, index: PacketIndex, dissect: Callable[[int], DissectedPacket],
                  *, own_tcp_payloads: bool = True, cache: FieldCache | None = None,
-                 light: LightDissector | None = None) -> None:
+                 light: LightDissector | None = None, more_columns: MoreColumns | None = None) -> None:
         self.compiled = compiled
         self.index = index
         self.dissect = dissect
         self.own_tcp_payloads = own_tcp_payloads
+        self.more_columns = more_columns
         self.cache = cache if cache is not None else FieldCache()
         self.light = light
         self.partial_ok = compiled.test is not None and reads_values_only(compiled.test)
@@ -69,8 +74,10 @@ class FilterRun:
         row = start_row
         while row < total:
             stop = min(row + CHUNK_ROWS, total)
-            columns = IndexColumns(self.index, row, stop, own_tcp_payloads=self.own_tcp_payloads,
-                                   remember=self.cache.derived)
+            columns: ColumnSource = IndexColumns(self.index, row, stop, own_tcp_payloads=self.own_tcp_payloads,
+                                                 remember=self.cache.derived)
+            if self.more_columns is not None:
+                columns = self.more_columns(columns, row, stop)
             verdict = evaluate_columns(self.compiled, columns)
             reporter.add_sure(np.flatnonzero(verdict.surely) + row)
             undecided_rows = (np.flatnonzero(verdict.maybe) + row).tolist()
