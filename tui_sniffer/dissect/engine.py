@@ -125,6 +125,26 @@ class Dissection:
         add_malformed(self, protocol_name, len(self.data) if offset is None else offset)
 
 
+_PARSE_ERRORS = (struct.error, IndexError, ValueError, TypeError, AttributeError)
+"""What scapy or a handler raises on bytes too short or too odd for a header."""
+
+
+def walk_from_bytes(dissection: Dissection, layer_class: type[Packet], data: bytes, offset: int,
+                    protocol_name: str) -> None:
+    """Parse `data` (at `offset` in the frame) as `layer_class` and dissect the chain it starts.
+
+    Scapy raises while parsing a first header that the bytes cannot hold (a 10-byte Ethernet
+    frame); such a frame is `[Malformed Packet: Ethernet]`, as in tshark, not a crash.
+    """
+    try:
+        layer = layer_class(data)
+    except _PARSE_ERRORS:
+        dissection.set_columns(protocol_name, "")
+        dissection.mark_malformed(protocol_name, offset)
+        return
+    walk_layers(dissection, layer, offset)
+
+
 def walk_layers(dissection: Dissection, layer: Packet, offset: int) -> None:
     """Dissect a scapy layer chain that starts at `offset` in the frame."""
     while not isinstance(layer, NoPayload):
@@ -136,7 +156,7 @@ def walk_layers(dissection: Dissection, layer: Packet, offset: int) -> None:
             return
         try:
             next_offset = handler(dissection, layer, offset)
-        except (MalformedError, struct.error, IndexError, ValueError, TypeError, AttributeError):
+        except (MalformedError, *_PARSE_ERRORS):
             dissection.mark_malformed(layer.name.split()[0], offset)
             return
         if next_offset is None:

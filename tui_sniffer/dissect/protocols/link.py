@@ -9,7 +9,7 @@ from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Dot1Q, Ether
 from scapy.packet import Packet
 
 from tui_sniffer.dissect import linktypes
-from tui_sniffer.dissect.engine import Dissection, handles, walk_layers
+from tui_sniffer.dissect.engine import Dissection, handles, walk_from_bytes
 from tui_sniffer.dissect.fields import Base, FieldType, protocol, register
 from tui_sniffer.dissect.names import ETHERTYPES, resolved_mac
 from tui_sniffer.dissect.tree import TreeNode
@@ -61,25 +61,21 @@ def dissect_link_layer(dissection: Dissection) -> None:
     link_type = dissection.frame.link_type
     data = dissection.data
     if link_type == linktypes.ETHERNET:
-        walk_layers(dissection, Ether(data), 0)
+        walk_from_bytes(dissection, Ether, data, 0, "Ethernet")
     elif link_type == linktypes.LINUX_SLL:
-        walk_layers(dissection, CookedLinux(data), 0)
+        walk_from_bytes(dissection, CookedLinux, data, 0, "SLL")
     elif link_type == linktypes.LINUX_SLL2:
-        walk_layers(dissection, CookedLinuxV2(data), 0)
+        walk_from_bytes(dissection, CookedLinuxV2, data, 0, "SLL2")
     elif link_type == linktypes.NULL:
         _dissect_null(dissection)
     elif link_type in (linktypes.RAW, linktypes.IPV4, linktypes.IPV6):
         dissection.protocols.append("raw")
-        walk_layers(dissection, _ip_layer(data), 0)
+        is_ipv6 = bool(data) and data[0] >> 4 == 6
+        walk_from_bytes(dissection, IPv6 if is_ipv6 else IP, data, 0, "IPv6" if is_ipv6 else "IPv4")
     else:
         dissection.set_columns(linktypes.link_type_protocol(link_type),
                                f"Link type {link_type} not dissected")
         dissection.dissect_payload(0, len(data))
-
-
-def _ip_layer(data: bytes) -> Packet:
-    """Parse bytes that start with an IP header, v4 or v6 by the version nibble."""
-    return IPv6(data) if data and data[0] >> 4 == 6 else IP(data)
 
 
 def _add_mac(parent: TreeNode, definition, resolved_definition, lg, ig, mac: str,
@@ -170,9 +166,9 @@ def _dissect_null(dissection: Dissection) -> None:
     node = dissection.add_layer(NULL, "Null/Loopback", 0, 4)
     node.add(NULL_FAMILY, family, 0, 4)
     if family == 2 and len(data) > 4:
-        walk_layers(dissection, IP(data[4:]), 4)
+        walk_from_bytes(dissection, IP, data[4:], 4, "IPv4")
     elif family in (24, 28, 30) and len(data) > 4:
-        walk_layers(dissection, IPv6(data[4:]), 4)
+        walk_from_bytes(dissection, IPv6, data[4:], 4, "IPv6")
     else:
         dissection.set_columns("NULL", f"Unknown address family {family}")
         dissection.dissect_payload(4, len(data))
