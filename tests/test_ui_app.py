@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 from textual.worker import WorkerCancelled
 
+from tui_sniffer import open_capture
 from tui_sniffer.ui.app import SnifferApp
 from tui_sniffer.ui.detail_tree import DetailTree
 from tui_sniffer.ui.dialogs import HelpScreen, bindings_table
@@ -420,3 +421,26 @@ async def test_the_selected_field_stays_selected_on_the_next_packet() -> None:
         assert app.selected_node.field_name == "ip.src" and app.selected_node in app.selected_packet.tree[2].children
         assert app.hex_pane.highlight_range == range(26, 30)
         assert "ip.src — Source Address" in str(app.query_one("#status-bar").render())
+
+
+async def test_the_time_column_widens_for_long_captures(tmp_path: Path) -> None:
+    source = open_capture(str(FIXTURE))
+    source.index_all()
+    late = tmp_path / "late.pcap"
+    source.save_as(str(late), "pcap")
+    data = bytearray(late.read_bytes())
+    # push the last record's timestamp 20,000 s later (pcap record header: seconds first)
+    offsets = source.index.column("file_offset")
+    last_header = int(offsets[-1]) - 16
+    seconds = int.from_bytes(data[last_header:last_header + 4], "little") + 20_000
+    data[last_header:last_header + 4] = seconds.to_bytes(4, "little")
+    late.write_bytes(bytes(data))
+    async with SnifferApp(str(late)).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        await pilot.press("G")
+        await loaded(pilot)
+        timestamps = app.capture.index.column("timestamp_ns")
+        shown = format_time(TimeFormat.RELATIVE, int(timestamps[-1]), int(timestamps[0]), 0)
+        packet_list = app.packet_list
+        line = packet_list.render_line(packet_list.cursor_row - int(packet_list.scroll_y) + 1).text
+        assert len(shown) > 11 and f" {shown} " in line

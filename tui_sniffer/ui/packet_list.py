@@ -310,6 +310,10 @@ class PacketList(ScrollView, can_focus=True):
         last_number = int(self.displayed_packet_numbers[-1]) if len(self.displayed_packet_numbers) else 0
         number_width = max(len(str(last_number)), 3)
         time_width = self.time_format.column_width
+        if last_number and self.capture is not None and self.time_format is not TimeFormat.DELTA:
+            timestamps = self.capture.index.column("timestamp_ns")  # the last packet's time is the widest
+            last_time = format_time(self.time_format, int(timestamps[last_number - 1]), int(timestamps[0]), 0)
+            time_width = max(time_width, len(last_time))
         fixed = number_width + time_width + 8 + 6 + 6
         address_width = max(_NARROWEST_ADDRESS, min(self._address_width, (width - fixed) // 4))
         info_width = max(width - fixed - 2 * address_width - 1, 1)
