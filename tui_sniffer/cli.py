@@ -209,6 +209,8 @@ def _print_capture(options: argparse.Namespace) -> int:
             selected = (number for number in selected if number <= options.count)
         if matcher is not None and not sequential:
             selected = _passing(capture, matcher, selected)
+        if options.quiet and writer is None:
+            selected = ()  # nothing to print or write per packet (-q -z follow…): no need to dissect any
         for number in selected:
             packet = capture.dissect(number, previous_displayed or number)  # the first shown: delta 0
             if sequential and not matcher.matches(packet):
