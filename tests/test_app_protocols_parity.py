@@ -39,7 +39,7 @@ FIELDS = [
     "dhcp.option.request_list_item", "dhcp.option.ip_address_lease_time", "dhcp.option.router",
     "ip.reassembled_in", "ip.fragment", "ip.fragment.count", "ip.reassembled.length", "ipv6.reassembled.in",
     "ipv6.fragment", "ipv6.fraghdr.offset", "ipv6.fraghdr.more", "icmp.resp_in", "icmpv6.resp_to",
-    "udp.time_delta",
+    "udp.time_delta", "udp.stream", "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
 ]
 FILTERS = {
     "http.response.code == 304": None, "tls.handshake.type == 1": None, "dns.flags.response == 1": None,

@@ -7,6 +7,7 @@ nearest first, so a lookup touches a handful of packets, not the file.
 """
 from __future__ import annotations
 
+import ipaddress
 from typing import Callable
 
 import numpy as np
@@ -41,6 +42,7 @@ class RequestPairing:
             protocol = 58  # a reassembled IPv6 datagram (ICMPv6 is the fragmented one worth pairing)
         if protocol in (1, 58):
             facts.update(self._echo_annotations(row, protocol))
+            facts.update(self._quoted_stream(row))
         tcp_stream = int(index.column("tcp_stream")[row])
         udp_stream = int(index.column("udp_stream")[row])
         if udp_stream >= 0 or tcp_stream >= 0:
@@ -59,6 +61,33 @@ class RequestPairing:
         """The time from one packet to another, in seconds (1e9) or milliseconds (1e6)."""
         timestamps = self._index.column("timestamp_ns")
         return (int(timestamps[second_row]) - int(timestamps[first_row])) / nanoseconds_per_unit
+
+    def _quoted_stream(self, row: int) -> dict[str, object]:
+        """`icmp.quoted_udp_stream`: the UDP stream of the datagram an ICMP/ICMPv6 error quotes, which
+        Wireshark shows as the quoted header's `[Stream index]`."""
+        packet = self._plain(row)
+        ports, addresses = packet.values("udp.srcport") + packet.values("udp.dstport"), \
+            (packet.values("ip.src") + packet.values("ip.dst"))[1::2] or \
+            (packet.values("ipv6.src") + packet.values("ipv6.dst"))[1::2]
+        if len(ports) != 2 or len(addresses) != 2:
+            return {}
+        index = self._index
+        source_ports, destination_ports = index.column("src_port"), index.column("dst_port")
+        same_ports = (((source_ports == ports[0]) & (destination_ports == ports[1])) |
+                      ((source_ports == ports[1]) & (destination_ports == ports[0])))
+        candidates = same_ports & (index.column("udp_stream") >= 0)
+        wanted = {ipaddress.ip_address(str(address)) for address in addresses}
+        for candidate in self._rows_around(row, candidates, later=False).tolist():
+            if self._addresses(candidate) == wanted:
+                return {"icmp.quoted_udp_stream": int(index.column("udp_stream")[candidate])}
+        return {}
+
+    def _addresses(self, row: int) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        """The source and destination IP addresses of a row, from the index."""
+        index = self._index
+        if int(index.column("ip_version")[row]) == 4:
+            return {ipaddress.IPv4Address(int(index.column(name)[row])) for name in ("ip4_src", "ip4_dst")}
+        return {ipaddress.IPv6Address(bytes(index.column(name)[row])) for name in ("ip6_src", "ip6_dst")}
 
     def _echo_annotations(self, row: int, protocol: int) -> dict[str, object]:
         """`icmp.resp_in` for an echo request, `icmp.resp_to` and `icmp.resptime` for a reply (ICMPv6 alike)."""

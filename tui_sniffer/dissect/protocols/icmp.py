@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import struct
+from dataclasses import replace
 
 from scapy.layers.inet import ICMP, IP
 from scapy.packet import Packet
@@ -96,7 +97,10 @@ def add_nested_data(dissection: Dissection, node: TreeNode, offset: int, end: in
 def add_quoted_packet(dissection: Dissection, node: TreeNode, offset: int, end: int,
                       quoted: Packet) -> None:
     """The offending packet an error quotes: its IP and transport headers nest in the ICMP subtree, the rest follows at top level."""
-    inner = Dissection(dissection.frame, dissection.data[:end])
+    quoted_stream = dissection.frame.annotations.get("icmp.quoted_udp_stream")
+    frame = dissection.frame if quoted_stream is None else \
+        replace(dissection.frame, annotations={"udp.stream": quoted_stream})
+    inner = Dissection(frame, dissection.data[:end])
     walk_layers(inner, quoted, offset)
     for layer in inner.layers:
         if layer.definition is not None and layer.definition.name in _QUOTED_PROTOCOLS:
