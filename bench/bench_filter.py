@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
+from make_big_pcap import benchmark_file
+
 FILTERS = ['tcp.port == 80', 'ip.src == 10.0.0.0/8 and tcp.flags.syn == 1', 'frame.len > 1000',
            'http.request.method == "GET"', 'dns.qry.name contains "example"']
 TARGETS = {FILTERS[0]: "< 1 s", FILTERS[1]: "< 1 s", FILTERS[2]: "< 1 s",
@@ -75,10 +75,7 @@ def main() -> None:
         limit = float(arguments[position + 1])
         del arguments[position:position + 2]
     packets = int(arguments[0]) if arguments else 1_000_000
-    OUT.mkdir(exist_ok=True)
-    big = OUT / f"big_{packets}.pcap"
-    if not big.exists():
-        subprocess.run([sys.executable, str(HERE / "make_big_pcap.py"), str(big), str(packets)], check=True)
+    big = benchmark_file(packets)
     print(f"file: {big} ({packets} packets, {big.stat().st_size / 1e6:.1f} MB)")
     binary = shutil.which("tshark")
     for reassemble in (False, True):

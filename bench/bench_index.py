@@ -11,10 +11,9 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
+from make_big_pcap import benchmark_file
+
 
 _INDEX_PROBE = """
 import resource, sys, time
@@ -41,10 +40,7 @@ def timed(command: list[str]) -> tuple[float, float, str]:
 
 def main() -> None:
     packets = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    OUT.mkdir(exist_ok=True)
-    big = OUT / f"big_{packets}.pcap"
-    if not big.exists():
-        subprocess.run([sys.executable, str(HERE / "make_big_pcap.py"), str(big), str(packets)], check=True)
+    big = benchmark_file(packets)
     size_mb = big.stat().st_size / 1e6
     print(f"file: {big} ({packets} packets, {size_mb:.1f} MB)\n")
 

@@ -12,10 +12,9 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
+from make_big_pcap import benchmark_file
+
 
 _PROBE = """
 import resource, sys, time
@@ -55,10 +54,7 @@ def _timed(command: list[str]) -> tuple[float, str]:
 
 def main() -> None:
     packets = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    OUT.mkdir(exist_ok=True)
-    big = OUT / f"big_{packets}.pcap"
-    if not big.exists():
-        subprocess.run([sys.executable, str(HERE / "make_big_pcap.py"), str(big), str(packets)], check=True)
+    big = benchmark_file(packets)
     print(f"file: {big} ({packets} packets, {big.stat().st_size / 1e6:.1f} MB)\n")
     output = subprocess.run([sys.executable, "-c", _PROBE, str(big)], capture_output=True, text=True, check=True)
     stream, rows, segments, index_s, last_s, first_s, follow_s, follow_bytes, peak_mb = output.stdout.split()

@@ -12,10 +12,9 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
+from make_big_pcap import benchmark_file
+
 
 _FILTER = "tcp.analysis.retransmission || tcp.analysis.duplicate_ack"
 _PROBE = """
@@ -47,10 +46,7 @@ print(indexed - started, one_stream - indexed, every_stream - one_stream, before
 
 def main() -> None:
     packets = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    OUT.mkdir(exist_ok=True)
-    big = OUT / f"big_{packets}.pcap"
-    if not big.exists():
-        subprocess.run([sys.executable, str(HERE / "make_big_pcap.py"), str(big), str(packets)], check=True)
+    big = benchmark_file(packets)
     print(f"file: {big} ({packets} packets, {big.stat().st_size / 1e6:.1f} MB)\n")
     output = subprocess.run([sys.executable, "-c", _PROBE, str(big), _FILTER], capture_output=True, text=True,
                             check=True)

@@ -42,9 +42,24 @@ def shifted(frame: bytes, repetition: int) -> bytes:
     return bytes(data)
 
 
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def benchmark_file(packets: int) -> Path:
+    """The benchmarks' shared file of `packets` packets under bench/out/, written on first use."""
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"big_{packets}.pcap"
+    if not path.exists():
+        write_big_pcap(path, packets)
+    return path
+
+
 def main() -> None:
-    output = Path(sys.argv[1])
-    wanted = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
+    write_big_pcap(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000)
+
+
+def write_big_pcap(output: Path, wanted: int) -> None:
+    """Write `wanted` packets of repeated, shifted fixture conversations to `output`."""
     frames = template_frames()
     period_us = frames[-1][1] + 10_000
     start_s = 1_700_000_000
