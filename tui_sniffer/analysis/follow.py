@@ -77,7 +77,7 @@ def follow_stream(capture: Capture, protocol: str, stream: int) -> FollowedStrea
     capture.index_all()
     index = capture.index
     column = "udp_stream" if protocol == "udp" else "tcp_stream"
-    rows = np.nonzero(index.column(column) == stream)[0]
+    rows = index.stream_rows(column, stream)
     followed = FollowedStream(protocol, stream, None, None)
     if not len(rows):
         return followed

@@ -51,11 +51,11 @@ class RequestPairing:
             facts.update(self._stream_annotations(row, tcp_stream))
         return facts
 
-    def _rows_around(self, row: int, mask: np.ndarray, later: bool) -> np.ndarray:
-        """Rows where `mask` holds after (or before) `row`, nearest first, at most the search limit."""
+    def _rows_around(self, row: int, rows: np.ndarray, later: bool) -> np.ndarray:
+        """Of the ascending `rows`, those after (or before) `row`, nearest first, at most the search limit."""
         if later:
-            return np.nonzero(mask[row + 1:])[0][:_SEARCH_LIMIT] + row + 1
-        return np.nonzero(mask[:row])[0][::-1][:_SEARCH_LIMIT]
+            return rows[np.searchsorted(rows, row, "right"):][:_SEARCH_LIMIT]
+        return rows[:np.searchsorted(rows, row, "left")][::-1][:_SEARCH_LIMIT]
 
     def _seconds_between(self, first_row: int, second_row: int, nanoseconds_per_unit: float) -> float:
         """The time from one packet to another, in seconds (1e9) or milliseconds (1e6)."""
@@ -77,7 +77,7 @@ class RequestPairing:
                       ((source_ports == ports[1]) & (destination_ports == ports[0])))
         candidates = same_ports & (index.column("udp_stream") >= 0)
         wanted = {ipaddress.ip_address(str(address)) for address in addresses}
-        for candidate in self._rows_around(row, candidates, later=False).tolist():
+        for candidate in self._rows_around(row, np.flatnonzero(candidates), later=False).tolist():
             if self._addresses(candidate) == wanted:
                 return {"icmp.quoted_udp_stream": int(index.column("udp_stream")[candidate])}
         return {}
@@ -102,7 +102,7 @@ class RequestPairing:
             protocols = self._index.column("ip_proto")
             same_protocol = (protocols == protocol) | (protocols == _IPV6_FRAGMENT) if number == 58 \
                 else protocols == protocol
-            for candidate in self._rows_around(row, same_protocol, later=not is_reply).tolist():
+            for candidate in self._rows_around(row, np.flatnonzero(same_protocol), later=not is_reply).tolist():
                 other = self._plain(candidate)
                 if other.values(f"{prefix}.type")[:1] == [wanted_type] and \
                         other.values(ident_field)[:1] == ident and other.values(seq_field)[:1] == sequence:
@@ -123,15 +123,15 @@ class RequestPairing:
         if not messages:
             return {}
         column, stream = ("udp_stream", udp_stream) if udp_stream >= 0 else ("tcp_stream", tcp_stream)
-        same_stream = self._index.column(column) == stream
-        return {"dns.messages": [self._dns_links(row, same_stream, identifier, is_response)
+        stream_rows = self._index.stream_rows(column, stream)
+        return {"dns.messages": [self._dns_links(row, stream_rows, identifier, is_response)
                                  for identifier, is_response in messages]}
 
-    def _dns_links(self, row: int, same_stream: np.ndarray, identifier: int, is_response: bool) -> dict[str, object]:
+    def _dns_links(self, row: int, stream_rows: np.ndarray, identifier: int, is_response: bool) -> dict[str, object]:
         """How one DNS message pairs with the others of its conversation."""
         links: dict[str, object] = {}
         earlier_response = None
-        for candidate in self._rows_around(row, same_stream, later=False).tolist():
+        for candidate in self._rows_around(row, stream_rows, later=False).tolist():
             earlier = _dns_messages(self._plain(candidate))
             if (identifier, False) in earlier:
                 if not is_response:
@@ -150,7 +150,7 @@ class RequestPairing:
             if "dns.response_to" not in links:
                 links["dns.unsolicited"] = True
             return links
-        for candidate in self._rows_around(row, same_stream, later=True).tolist():
+        for candidate in self._rows_around(row, stream_rows, later=True).tolist():
             if (identifier, True) in _dns_messages(self._plain(candidate)):
                 links["dns.response_in"] = candidate + 1
                 break
@@ -176,11 +176,9 @@ class RequestPairing:
         if row <= start or int(known["scanned"]) >= _SEARCH_LIMIT or \
                 ("first_http_row" in known and "server_ccs_row" in known):
             return known
-        index = self._index
-        window = slice(start, row)
-        offsets = np.nonzero((index.column("tcp_stream")[window] == tcp_stream) &
-                             (index.column("payload_length")[window] > 0))[0]
-        for candidate in (offsets[:_SEARCH_LIMIT - int(known["scanned"])] + start).tolist():
+        stream_rows = self._index.stream_rows("tcp_stream", tcp_stream, start, row)
+        with_payload = stream_rows[self._index.column("payload_length")[stream_rows] > 0]
+        for candidate in with_payload[:_SEARCH_LIMIT - int(known["scanned"])].tolist():
             known["scanned"] = int(known["scanned"]) + 1
             packet = self._plain(candidate)
             if "first_http_row" not in known and packet.nodes("http"):

@@ -14,7 +14,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-import numpy as np
 
 from tui_sniffer.analysis.pdu_framing import find_message_end, message_kind
 from tui_sniffer.analysis.stream_bytes import StreamCoverage
@@ -79,14 +78,11 @@ class DirectionStream:
         count = index.count
         if count <= self._listed_rows:
             return
-        window = slice(self._listed_rows, count)
-        flags = index.column("tcp_flags")[window]
-        mask = (index.column("tcp_stream")[window] == self.stream) & \
-            (index.column("flow_direction")[window] == self.direction) & \
-            ((index.column("payload_length")[window] > 0) | (flags & (_SYN | _FIN) != 0))
-        rows = np.nonzero(mask)[0] + self._listed_rows
+        rows = index.stream_rows("tcp_stream", self.stream, self._listed_rows, count)
         self._listed_rows = count
         seqs, lengths, all_flags = index.column("tcp_seq"), index.column("payload_length"), index.column("tcp_flags")
+        rows = rows[(index.column("flow_direction")[rows] == self.direction) &
+                    ((lengths[rows] > 0) | (all_flags[rows] & (_SYN | _FIN) != 0))]
         if len(rows) and not self.ports:
             self.ports = {int(index.column("src_port")[rows[0]]), int(index.column("dst_port")[rows[0]])}
         for row in rows.tolist():

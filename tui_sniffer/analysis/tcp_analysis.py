@@ -160,7 +160,7 @@ class TcpAnalysis:
         if start >= count:
             return
         self._grow(count)
-        self._analyse_rows(np.flatnonzero(self._index.column("tcp_stream")[start:count] == stream) + start)
+        self._analyse_rows(self._index.stream_rows("tcp_stream", stream, start, count))
         self._analysed_until[stream] = count
 
     def _analyse_rows(self, rows: np.ndarray, *, finished: bool = False) -> None:

@@ -17,7 +17,7 @@ class UdpTimes:
         """The two times (seconds) for the packet in `row`, which belongs to UDP stream `stream`."""
         known = self._rows.get(stream)
         if known is None or (known[1][-1] < row and known[0] != self._index.count):
-            rows = np.nonzero(self._index.column("udp_stream") == stream)[0]
+            rows = self._index.stream_rows("udp_stream", stream)
             known = self._rows[stream] = (self._index.count, rows)
         rows = known[1]
         position = int(np.searchsorted(rows, row))

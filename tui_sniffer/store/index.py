@@ -10,6 +10,7 @@ from dataclasses import fields
 
 import numpy as np
 
+from tui_sniffer.store.stream_rows import StreamRows
 from tui_sniffer.store.streams import StreamTable
 from tui_sniffer.store.summary import SummaryColumns, summarize
 
@@ -32,6 +33,7 @@ class PacketIndex:
             self._columns[name] = np.zeros(self._capacity, dtype=dtype)
         self._summary_names = list(summary_shapes)
         self.streams = StreamTable()
+        self._stream_rows = {name: StreamRows() for name in ("tcp_stream", "udp_stream")}
 
     def __len__(self) -> int:
         return self.count
@@ -41,6 +43,11 @@ class PacketIndex:
         view = self._columns[name][:self.count]
         view.flags.writeable = False
         return view
+
+    def stream_rows(self, column: str, stream: int, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Ascending rows in [start, stop) of TCP or UDP stream `stream` (`column` "tcp_stream"/"udp_stream")."""
+        values = self.column(column)
+        return self._stream_rows[column].rows(values, stream, start, len(values) if stop is None else stop)
 
     @property
     def column_names(self) -> list[str]:
