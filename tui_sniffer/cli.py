@@ -17,6 +17,7 @@ from tui_sniffer.dissect.tree import DissectedPacket
 from tui_sniffer.export.json_tree import packet_json
 from tui_sniffer.export.terminal_text import printable_output, tshark_field_text
 from tui_sniffer.export.text import TIME_FORMATS, hex_dump_lines, summary_line, time_text, tree_lines
+from tui_sniffer.process_memory import return_freed_blocks_to_os
 from tui_sniffer.session import Capture, open_capture
 
 
@@ -96,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     On a terminal, payload bytes in printed text never reach it as escape sequences (tshark would
     print them raw); piped output stays byte-for-byte what tshark prints.
     """
+    return_freed_blocks_to_os()
     if sys.stdout.isatty():
         sys.stdout = _TerminalSafeOutput(sys.stdout)
     try:
