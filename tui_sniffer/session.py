@@ -27,7 +27,7 @@ from tui_sniffer.filter.light import FieldCache, LightDissector
 from tui_sniffer.filter.scan import FilterProgress, FilterRun
 from tui_sniffer.store.index import PacketIndex
 
-_DISSECTION_CACHE_SIZE = 512
+_DISSECTION_CACHE_SIZE = 128
 
 
 class Capture:
