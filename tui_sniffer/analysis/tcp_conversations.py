@@ -17,14 +17,37 @@ UNKNOWN_SCALE = -1
 NO_SCALING = -2
 
 
+class _FirstRows:
+    """The first row seen for each stream direction key, in one growable array (no dict entry each)."""
+
+    def __init__(self) -> None:
+        self._rows = np.full(1024, -1, dtype=np.int64)
+
+    def note(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        """Record each key's first row among `rows` (ascending), for keys that have none yet."""
+        unique_keys, first_positions = np.unique(keys, return_index=True)
+        needed = int(unique_keys[-1]) + 1
+        if needed > len(self._rows):
+            grown = np.full(max(needed, 2 * len(self._rows)), -1, dtype=np.int64)
+            grown[:len(self._rows)] = self._rows
+            self._rows = grown
+        fresh = self._rows[unique_keys] < 0
+        self._rows[unique_keys[fresh]] = rows[first_positions[fresh]]
+
+    def get(self, key: int) -> int | None:
+        """The first row of `key`, or None if none was seen."""
+        row = int(self._rows[key]) if key < len(self._rows) else -1
+        return row if row >= 0 else None
+
+
 class TcpConversations:
     """Learns each stream direction's first segment and SYN as batches are indexed."""
 
     def __init__(self, index: PacketIndex, read_packet: Callable[[int], bytes]) -> None:
         self._index = index
         self._read_packet = read_packet
-        self._first_row: dict[int, int] = {}
-        self._syn_row: dict[int, int] = {}
+        self._first_row = _FirstRows()
+        self._syn_row = _FirstRows()
         self._window_shift: dict[int, int | None] = {}
 
     def observe(self, rows: range) -> None:
@@ -39,12 +62,9 @@ class TcpConversations:
         keys = streams.astype(np.int64) * 2 + self._index.column("flow_direction")[window]
         flags = self._index.column("tcp_flags")[window]
         for table, mask in ((self._first_row, is_tcp), (self._syn_row, is_tcp & (flags & _SYN != 0))):
-            candidate_rows = np.nonzero(mask)[0]
-            if not len(candidate_rows):
-                continue
-            unique_keys, first_positions = np.unique(keys[candidate_rows], return_index=True)
-            for key, position in zip(unique_keys.tolist(), first_positions.tolist()):
-                table.setdefault(key, rows.start + int(candidate_rows[position]))
+            candidate_rows = np.flatnonzero(mask)
+            if len(candidate_rows):
+                table.note(keys[candidate_rows], candidate_rows + rows.start)
 
     def facts(self, row: int) -> TcpFacts | None:
         """The TCP facts for one indexed packet, or None if it is not a TCP segment."""
@@ -58,7 +78,9 @@ class TcpConversations:
 
     def _base(self, key: int) -> int | None:
         """The sequence number a direction's relative numbers count from."""
-        row = self._syn_row.get(key, self._first_row.get(key))
+        row = self._syn_row.get(key)
+        if row is None:
+            row = self._first_row.get(key)
         if row is None:
             return None
         seq = int(self._index.column("tcp_seq")[row])
@@ -78,10 +100,10 @@ class TcpConversations:
 
     def _announced_shift(self, key: int) -> int | None:
         """The shift a direction's SYN announced: None if it had no option, -1 if no SYN was seen."""
-        if key not in self._syn_row:
+        row = self._syn_row.get(key)
+        if row is None:
             return UNKNOWN_SCALE
         if key not in self._window_shift:
-            row = self._syn_row[key]
             data = self._read_packet(row)
             header_start = int(self._index.column("transport_offset")[row])
             header_end = int(self._index.column("payload_offset")[row])
