@@ -105,7 +105,7 @@ def _endpoint(index, row: int, source: bool) -> Endpoint:
     side = "src" if source else "dst"
     port = int(index.column(f"{side}_port")[row])
     if int(index.column("ip_version")[row]) == 6:
-        address = ipaddress.IPv6Address(bytes(index.column(f"ip6_{side}")[row]))
+        address = ipaddress.IPv6Address(bytes(index.ipv6_addresses(f"ip6_{side}", row)))
         return Endpoint(str(address), port, is_ipv6=True)
     return Endpoint(str(ipaddress.IPv4Address(int(index.column(f"ip4_{side}")[row]))), port)
 

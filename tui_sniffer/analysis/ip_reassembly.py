@@ -108,8 +108,8 @@ class IpReassembly:
         version = int(index.column("ip_version")[row])
         if version == 6:
             same = (index.column("ip_proto")[window] == _IPV6_FRAGMENT_HEADER) & \
-                np.all(index.column("ip6_src")[window] == index.column("ip6_src")[row], axis=1) & \
-                np.all(index.column("ip6_dst")[window] == index.column("ip6_dst")[row], axis=1)
+                (index.column("ip6_src_id")[window] == index.column("ip6_src_id")[row]) & \
+                (index.column("ip6_dst_id")[window] == index.column("ip6_dst_id")[row])
         else:
             same = (index.column("ip4_src")[window] == index.column("ip4_src")[row]) & \
                 (index.column("ip4_dst")[window] == index.column("ip4_dst")[row]) & \

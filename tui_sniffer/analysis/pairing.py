@@ -87,7 +87,7 @@ class RequestPairing:
         index = self._index
         if int(index.column("ip_version")[row]) == 4:
             return {ipaddress.IPv4Address(int(index.column(name)[row])) for name in ("ip4_src", "ip4_dst")}
-        return {ipaddress.IPv6Address(bytes(index.column(name)[row])) for name in ("ip6_src", "ip6_dst")}
+        return {ipaddress.IPv6Address(bytes(index.ipv6_addresses(name, row))) for name in ("ip6_src", "ip6_dst")}
 
     def _echo_annotations(self, row: int, protocol: int) -> dict[str, object]:
         """`icmp.resp_in` for an echo request, `icmp.resp_to` and `icmp.resptime` for a reply (ICMPv6 alike)."""

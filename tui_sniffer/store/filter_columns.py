@@ -240,9 +240,7 @@ def _at_most_unknown(counts: np.ndarray) -> np.ndarray:
 
 
 def _ipv6_block(source: IndexColumns, name: str) -> np.ndarray:
-    if source.index.has_column(name):
-        return source._raw(name)
-    return np.zeros((len(source), 16), np.uint8)
+    return source.index.ipv6_addresses(name, slice(source.start, source.stop))
 
 
 def _ip_presence(source: IndexColumns) -> np.ndarray:

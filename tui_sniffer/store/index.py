@@ -19,6 +19,41 @@ _RECORD_COLUMNS = {
     "timestamp_ns": np.int64, "interface_id": np.uint16, "link_type": np.uint16,
 }
 _STREAM_COLUMNS = {"tcp_stream": np.int32, "udp_stream": np.int32, "flow_direction": np.uint8}
+_IPV6_ADDRESS_COLUMNS = ("ip6_src", "ip6_dst")
+"""Kept as `<name>_id` columns: a number per packet into one table of the distinct addresses."""
+
+
+class Ipv6AddressTable:
+    """Each distinct IPv6 address once, numbered from 1 (0 stands for none: all-zero bytes), so an
+    address column costs 4 bytes per packet instead of 16."""
+
+    def __init__(self) -> None:
+        self._addresses = np.zeros((1, 16), dtype=np.uint8)
+        self._number_of: dict[bytes, int] = {bytes(16): 0}
+
+    def numbers(self, block: np.ndarray) -> np.ndarray:
+        """The number of each 16-byte row of `block`, adding addresses not seen before."""
+        distinct, where = np.unique(np.ascontiguousarray(block).view(np.dtype((np.void, 16))).ravel(),
+                                    return_inverse=True)
+        numbers = np.empty(len(distinct), dtype=np.uint32)
+        new_addresses = []
+        for position, address in enumerate(distinct.tolist()):
+            number = self._number_of.get(address)
+            if number is None:
+                number = self._number_of[address] = len(self._number_of)
+                new_addresses.append(np.frombuffer(address, dtype=np.uint8))
+            numbers[position] = number
+        if new_addresses:
+            self._addresses = np.concatenate((self._addresses, np.stack(new_addresses)))
+        return numbers[where.reshape(-1)]
+
+    def nbytes(self) -> int:
+        """Memory held by the distinct addresses (the lookup dict included, roughly)."""
+        return self._addresses.nbytes + 100 * len(self._number_of)
+
+    def addresses(self, numbers: np.ndarray | int) -> np.ndarray:
+        """The 16 address bytes of each number (one row of 16 for a single number)."""
+        return self._addresses[numbers]
 
 
 class PacketIndex:
@@ -32,6 +67,7 @@ class PacketIndex:
         for name, dtype in {**_RECORD_COLUMNS, **_STREAM_COLUMNS}.items():
             self._columns[name] = np.zeros(self._capacity, dtype=dtype)
         self._summary_names = list(summary_shapes)
+        self._ipv6_addresses = Ipv6AddressTable()
         self.streams = StreamTable()
         self._stream_rows = {name: StreamRows() for name in ("tcp_stream", "udp_stream")}
 
@@ -69,9 +105,11 @@ class PacketIndex:
         self._columns["link_type"][rows] = batch.link_types
         for name in self._summary_names:
             values = getattr(summary, name)
-            if name not in self._columns:
-                if name.startswith("ip6_") and not values.any():
+            if name in _IPV6_ADDRESS_COLUMNS:
+                if f"{name}_id" not in self._columns and not values.any():
                     continue
+                name, values = f"{name}_id", self._ipv6_addresses.numbers(values)
+            if name not in self._columns:
                 self._columns[name] = np.zeros((self._capacity,) + values.shape[1:], dtype=values.dtype)
             self._columns[name][rows] = values
         tcp_stream, udp_stream, direction = self.streams.assign(summary)
@@ -94,10 +132,13 @@ class PacketIndex:
             self._columns[name] = grown
         self._capacity = capacity
 
-    def has_column(self, name: str) -> bool:
-        """Whether a column exists (IPv6 address columns appear only once IPv6 is seen)."""
-        return name in self._columns
+    def ipv6_addresses(self, name: str, rows: slice | int = slice(None)) -> np.ndarray:
+        """Column `name` ("ip6_src" or "ip6_dst") over `rows` as 16 address bytes per packet, zeros
+        where it is not IPv6 (the `<name>_id` columns appear once IPv6 is seen)."""
+        if f"{name}_id" not in self._columns:
+            return np.zeros((len(range(self.count)[rows]), 16) if isinstance(rows, slice) else 16, np.uint8)
+        return self._ipv6_addresses.addresses(self.column(f"{name}_id")[rows])
 
     def nbytes(self) -> int:
         """Memory held by the columns, for benchmarks."""
-        return sum(array.nbytes for array in self._columns.values())
+        return sum(array.nbytes for array in self._columns.values()) + self._ipv6_addresses.nbytes()
