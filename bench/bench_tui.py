@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from textual import events  # noqa: E402
 
+from tui_sniffer.process_memory import return_freed_blocks_to_os  # noqa: E402
 from tui_sniffer.ui.app import SnifferApp  # noqa: E402
 from tui_sniffer.ui.filter_bar import FilterBar  # noqa: E402
 from tui_sniffer.ui.packet_list import PacketList  # noqa: E402
@@ -214,6 +215,7 @@ async def measure(path: Path) -> None:
 
 
 def main() -> None:
+    return_freed_blocks_to_os()
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PCAP
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
