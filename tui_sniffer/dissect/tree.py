@@ -11,7 +11,7 @@ from tui_sniffer.dissect.fields import FieldDef
 class TreeNode:
     """One line of the detail tree; `offset`/`length` locate its bytes in data source `source`."""
 
-    label: str
+    _label: str | None
     definition: FieldDef | None = None
     value: object = None
     offset: int = 0
@@ -20,6 +20,18 @@ class TreeNode:
     generated: bool = False
     hidden: bool = False
     source: int = 0
+
+    @property
+    def label(self) -> str:
+        """The line's text without brackets: the dissector's own, or `Label: shown value` from the
+        registry, formatted when first read (packet list rows and filters never read it)."""
+        if self._label is None:
+            self._label = f"{self.definition.label}: {self.definition.show(self.value)}"
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        self._label = text
 
     @property
     def field_name(self) -> str | None:
@@ -38,8 +50,6 @@ class TreeNode:
 
         Its bytes are in this node's data source unless `source` names another (decoded bytes).
         """
-        if label is None:
-            label = f"{definition.label}: {definition.show(value)}"
         node = TreeNode(label, definition, value, offset, length, generated=generated,
                         hidden=hidden, source=self.source if source is None else source)
         self.children.append(node)
