@@ -160,7 +160,7 @@ def show_content(dissection: Dissection, node: TreeNode, start: int, end: int, c
 def string_value(raw: bytes) -> str:
     """Bytes as the value of a Wireshark string field: up to the first NUL, non-ASCII bytes as U+FFFD."""
     end = raw.find(b"\0")
-    return "".join(chr(byte) if byte < 0x80 else "\ufffd" for byte in (raw if end < 0 else raw[:end]))
+    return (raw if end < 0 else raw[:end]).decode("ascii", errors="replace")
 
 
 def _add_text_lines(dissection: Dissection, body: bytes, start: int, content_type: str) -> None:
