@@ -13,6 +13,7 @@ from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6ND_NA, ICMPv6ND_NS, ICM
 from scapy.layers.l2 import ARP, Ether
 from scapy.utils import wrpcap
 
+import tui_sniffer
 from app_parity import FIXTURES, TSHARK, compare_with_tshark
 
 ICMP_FIELDS = ["icmp.type", "icmp.code", "icmp.checksum", "icmp.checksum.status", "icmp.ident", "icmp.seq",
@@ -150,3 +151,15 @@ def test_crafted_frames_parity_with_tshark(tmp_path: Path) -> None:
     wrpcap(str(path), frames)
     _check(path, {"ARP", "ICMP", "ICMPv6", "DNS", "MDNS", "LLMNR"},
            ARP_FIELDS + ICMP_FIELDS + DNS_FIELDS + ["ip.src", "udp.dstport", "tcp.dstport"], 100.0)
+
+
+@pytest.mark.parametrize("fixture", ["dns_udp", "mdns_llmnr", "demo", "icmp_errors", "dns_tcp"])
+def test_dns_pairing_reads_the_index_as_dissection_would(fixture: str) -> None:
+    """Request/response pairing takes a plain DNS datagram's ID and QR bit from the index's payload
+    head instead of dissecting it: for every packet that is what its dissection says."""
+    with tui_sniffer.open_capture(str(FIXTURES / f"{fixture}.pcap")) as capture:
+        capture.index_all()
+        for row in range(len(capture)):
+            dissected = capture.dissect(row + 1)
+            expected = list(zip(dissected.values("dns.id"), map(bool, dissected.values("dns.flags.response"))))
+            assert capture.pairing._dns_messages(row) == expected, f"frame {row + 1}"

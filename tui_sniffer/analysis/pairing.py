@@ -13,11 +13,13 @@ from typing import Callable
 import numpy as np
 
 from tui_sniffer.dissect.tree import DissectedPacket
+from tui_sniffer.store.filter_columns import DNS_PORTS
 from tui_sniffer.store.index import PacketIndex
 
 _IPV6_FRAGMENT = 44
 _SEARCH_LIMIT = 2000
 """How many earlier candidate frames a lookup dissects at most before giving up."""
+_DNS_HEADER_BYTES = 12
 
 _ECHO_KINDS = (("icmp", 1, 8, 0, "icmp.ident", "icmp.seq"),
                ("icmpv6", 58, 128, 129, "icmpv6.echo.identifier", "icmpv6.echo.sequence_number"))
@@ -119,7 +121,7 @@ class RequestPairing:
         query, `dns.response_to` and `dns.time` for a response, `dns.retransmit_request_in` /
         `dns.retransmit_response_in` for a repeat of an earlier one, `dns.unsolicited` for a response
         nothing asked for (all within one conversation, as Wireshark matches them)."""
-        messages = _dns_messages(self._plain(row))
+        messages = self._dns_messages(row)
         if not messages:
             return {}
         column, stream = ("udp_stream", udp_stream) if udp_stream >= 0 else ("tcp_stream", tcp_stream)
@@ -132,7 +134,7 @@ class RequestPairing:
         links: dict[str, object] = {}
         earlier_response = None
         for candidate in self._rows_around(row, stream_rows, later=False).tolist():
-            earlier = _dns_messages(self._plain(candidate))
+            earlier = self._dns_messages(candidate)
             if (identifier, False) in earlier:
                 if not is_response:
                     links["dns.retransmit_request_in"] = candidate + 1
@@ -151,10 +153,22 @@ class RequestPairing:
                 links["dns.unsolicited"] = True
             return links
         for candidate in self._rows_around(row, stream_rows, later=True).tolist():
-            if (identifier, True) in _dns_messages(self._plain(candidate)):
+            if (identifier, True) in self._dns_messages(candidate):
                 links["dns.response_in"] = candidate + 1
                 break
         return links
+
+    def _dns_messages(self, row: int) -> list[tuple[int, bool]]:
+        """(transaction id, is a response) of each DNS message in a row: for a plain datagram on a DNS
+        port straight from the payload's first bytes in the index (the ID, then the QR bit), else dissected."""
+        index = self._index
+        if index.column("udp_stream")[row] >= 0 and not index.column("layer_doubt")[row] and \
+                index.column("payload_length")[row] >= _DNS_HEADER_BYTES and \
+                index.column("captured_length")[row] >= int(index.column("payload_offset")[row]) + _DNS_HEADER_BYTES \
+                and (int(index.column("src_port")[row]) in DNS_PORTS or int(index.column("dst_port")[row]) in DNS_PORTS):
+            head = int(index.column("payload_head")[row])
+            return [(head >> 48, bool(head >> 47 & 1))]
+        return _dns_messages(self._plain(row))
 
     def _stream_annotations(self, row: int, tcp_stream: int) -> dict[str, object]:
         """`http.conversation` and `tls.version`: what the frames of this TCP stream showed."""
