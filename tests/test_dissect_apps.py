@@ -153,7 +153,7 @@ def test_crafted_frames_parity_with_tshark(tmp_path: Path) -> None:
            ARP_FIELDS + ICMP_FIELDS + DNS_FIELDS + ["ip.src", "udp.dstport", "tcp.dstport"], 100.0)
 
 
-@pytest.mark.parametrize("fixture", ["dns_udp", "mdns_llmnr", "demo", "icmp_errors", "dns_tcp"])
+@pytest.mark.parametrize("fixture", ["dns_udp", "mdns_llmnr", "demo", "icmp_errors", "dns_tcp", "ip_fragments", "dhcp", "http_get_post"])
 def test_dns_pairing_reads_the_index_as_dissection_would(fixture: str) -> None:
     """Request/response pairing takes a plain DNS datagram's ID and QR bit from the index's payload
     head instead of dissecting it: for every packet that is what its dissection says."""

@@ -159,13 +159,16 @@ class RequestPairing:
         return links
 
     def _dns_messages(self, row: int) -> list[tuple[int, bool]]:
-        """(transaction id, is a response) of each DNS message in a row: for a plain datagram on a DNS
-        port straight from the payload's first bytes in the index (the ID, then the QR bit), else dissected."""
+        """(transaction id, is a response) of each DNS message in a row. Where the index's columns are
+        sure of the layers, a row on no DNS port has none and a plain datagram on one gives its ID and
+        QR bit from the payload's first bytes; other rows are dissected."""
         index = self._index
-        if index.column("udp_stream")[row] >= 0 and not index.column("layer_doubt")[row] and \
-                index.column("payload_length")[row] >= _DNS_HEADER_BYTES and \
-                index.column("captured_length")[row] >= int(index.column("payload_offset")[row]) + _DNS_HEADER_BYTES \
-                and (int(index.column("src_port")[row]) in DNS_PORTS or int(index.column("dst_port")[row]) in DNS_PORTS):
+        if index.column("layer_doubt")[row]:
+            return _dns_messages(self._plain(row))
+        if int(index.column("src_port")[row]) not in DNS_PORTS and int(index.column("dst_port")[row]) not in DNS_PORTS:
+            return []
+        if index.column("udp_stream")[row] >= 0 and index.column("payload_length")[row] >= _DNS_HEADER_BYTES and \
+                index.column("captured_length")[row] >= int(index.column("payload_offset")[row]) + _DNS_HEADER_BYTES:
             head = int(index.column("payload_head")[row])
             return [(head >> 48, bool(head >> 47 & 1))]
         return _dns_messages(self._plain(row))
