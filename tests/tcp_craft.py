@@ -17,20 +17,26 @@ def split(data: bytes, *cuts: int) -> list[bytes]:
     return [data[start:end] for start, end in zip(points, points[1:])]
 
 
-def conversation(path: Path, steps: list[tuple[str, bytes]], server_port: int = 80) -> Path:
-    """Write a handshake then `steps` ("c"/"s" with a payload, "cfin"/"sfin" without) as a pcap."""
+def conversation(path: Path, steps: list[tuple], server_port: int = 80) -> Path:
+    """Write a handshake then `steps` ("c"/"s" with a payload, "cfin"/"sfin" without) as a pcap.
+
+    A step may name the stream offset its payload starts at as a third item (to send bytes again, early
+    or overlapping); otherwise it follows what that side sent so far.
+    """
     client_port = 40000
     seq = {"c": 1000, "s": 5000}
     frames = [_segment("c", client_port, server_port, "S", seq["c"], 0),
               _segment("s", client_port, server_port, "SA", seq["s"], seq["c"] + 1)]
     seq["c"] += 1
     seq["s"] += 1
+    first = dict(seq)
     frames.append(_segment("c", client_port, server_port, "A", seq["c"], seq["s"]))
-    for step, payload in steps:
+    for step, payload, *offset in steps:
         side, other = step[0], "s" if step[0] == "c" else "c"
         flags = "FA" if step.endswith("fin") else "PA"
-        frames.append(_segment(side, client_port, server_port, flags, seq[side], seq[other], payload))
-        seq[side] += len(payload) + (1 if flags == "FA" else 0)
+        at = first[side] + offset[0] if offset else seq[side]
+        frames.append(_segment(side, client_port, server_port, flags, at, seq[other], payload))
+        seq[side] = max(seq[side], at + len(payload) + (1 if flags == "FA" else 0))
     for number, frame in enumerate(frames):
         frame.time = 1_700_000_000 + number / 1000
     wrpcap(str(path), frames)

@@ -17,12 +17,25 @@ from tui_sniffer.filter import compile_filter
 from tui_sniffer.filter.light import FieldCache, LightDissector, is_light_field
 from tui_sniffer.store.filter_columns import IndexColumns
 
-ODD_PACKET_FILTERS = PARITY_FILTERS + [
+HTTP_FILTERS = [
+    'http', '!http', 'tcp && !http', 'http.request', 'http.response', 'http.request.method == "GET"',
+    'http.request.method == "POST"', 'http.request.method > "G"', 'http.request.method in {"GET", "HEAD"}',
+    'http.request.method ~ "get"', 'http.request.uri == "/"', 'http.request.uri contains "a"',
+    'http.request.version == "HTTP/1.1"', 'http.request.uri.path', 'http.response.code == 200',
+    'http.response.code != 200', 'http.response.code in {200..299}', 'http.response.phrase == "OK"',
+    'http.response.code.desc contains "Found"', 'http.response.version == "HTTP/1.0"', 'count(http) == 2',
+    'count(http.request) == 2', 'http.request.method == "GET" && tcp.len > 100', 'http.host',
+    'http.content_length > 0', 'http.file_data', 'http.response_in', 'http.request_in', 'http.request.full_uri',
+]
+"""HTTP as filter/http_rows.py decides it from where messages are shown, and what it leaves to dissection."""
+
+ODD_PACKET_FILTERS = PARITY_FILTERS + HTTP_FILTERS + [
     "vlan", "eth.type == 0x8100", "eth.type", "eth.src", "ip.src == 10.0.0.1", "ip.proto == 4", "ipv6.nxt == 17",
     "count(ip.src) == 2", "count(udp) == 2", "ip.hdr_len > 20", "tcp.hdr_len < 20", "udp.length == 4",
     "frame.len < 60", "arp.opcode == 1", "tcp.stream", "udp.stream >= 0", "icmp.code == 3", "dns.qry.name",
     "http.request.version == \"HTTP/1.1\"", "ip.dst == 10.0.0.0/8 and udp.srcport == 53", "ipv6.hlim == 64",
 ]
+
 
 _HTTP_GET = b"GET /index.html HTTP/1.1\r\nHost: example.test\r\n\r\n"
 _HTTP_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
@@ -107,7 +120,7 @@ def _assert_fast_equals_dissection(path: Path, texts: list[str], reassemble: boo
 @pytest.mark.parametrize("path", [path for path in FIXTURE_CAPTURES if path.suffix == ".pcapng"],
                          ids=lambda path: path.stem)
 def test_every_fixture_filters_as_dissection_does(path, reassemble):
-    _assert_fast_equals_dissection(path, PARITY_FILTERS, reassemble)
+    _assert_fast_equals_dissection(path, PARITY_FILTERS + HTTP_FILTERS, reassemble)
 
 
 TCP_ANALYSIS_FILTERS = ["tcp.analysis", "tcp.analysis.flags", "tcp.analysis.retransmission",

@@ -260,7 +260,7 @@ class Capture:
         run = FilterRun(compiled, self.index, self.dissect, own_tcp_payloads=self.reassembly is None,
                         cache=self._filter_cache, light=LightDissector(
                             self.index, self._read_row, self._record_info, self._filter_cache,
-                            reassembled=self.reassembly is not None),
+                            reassembled=self.reassembly is not None, framing=self.framing),
                         more_columns=lambda columns, start, stop: with_tcp_analysis(
                             columns, self.tcp_analysis, start, stop))
         return run.progress(start_row)

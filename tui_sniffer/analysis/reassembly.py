@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
+import numpy as np
 
 from tui_sniffer.analysis.pdu_framing import find_message_end, message_kind
 from tui_sniffer.analysis.stream_bytes import StreamCoverage
@@ -78,7 +79,8 @@ class DirectionStream:
         count = index.count
         if count <= self._listed_rows:
             return
-        rows = index.stream_rows("tcp_stream", self.stream, self._listed_rows, count)
+        # a key of the column's own type: with a Python int, numpy copies the grouped column for each search
+        rows = index.stream_rows("tcp_stream", np.int32(self.stream), self._listed_rows, count)
         self._listed_rows = count
         seqs, lengths, all_flags = index.column("tcp_seq"), index.column("payload_length"), index.column("tcp_flags")
         rows = rows[(index.column("flow_direction")[rows] == self.direction) &

@@ -24,6 +24,7 @@ from tui_sniffer.dissect.protocols.tcp_reassembled import dissect_segment_payloa
 from tui_sniffer.dissect.tree import DissectedPacket, TreeNode
 from tui_sniffer.filter import bound
 from tui_sniffer.filter.columns import ColumnSource, field_columns
+from tui_sniffer.filter.http_rows import HttpRows, ShownHttp
 from tui_sniffer.store.filter_columns import DNS_PORTS
 from tui_sniffer.store.summary import DOUBT_TRANSPORT, IP_PROTO_TCP, IP_PROTO_UDP
 
@@ -157,12 +158,14 @@ class ColumnRows:
 
 
 def _python_value(array, position: int):
-    """One column entry as the per-packet evaluator takes it (IPv6 as an int, numpy scalars as Python)."""
+    """One column entry as the per-packet evaluator takes it (IPv6 as an int, numpy scalars as Python, text as is)."""
     if isinstance(array, tuple):
         high, low = array
         return (int(high[position]) << 64) | int(low[position])
     value = array[position]
-    return float(value) if isinstance(value, np.floating) else int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value if isinstance(value, str) else int(value)
 
 
 class LightDissector:
@@ -175,12 +178,27 @@ class LightDissector:
     """
 
     def __init__(self, index, read_row: Callable[[int], bytes], record_info: Callable[[int], FrameInfo],
-                 cache: FieldCache, *, reassembled: bool) -> None:
+                 cache: FieldCache, *, reassembled: bool, framing=None) -> None:
         self.index = index
         self.read_row = read_row
         self.record_info = record_info
         self.cache = cache
         self.reassembled = reassembled
+        self.framing = framing
+        """TCP reassembly's framing of each stream direction, which says where HTTP messages are shown."""
+
+    def in_sequence(self) -> np.ndarray:
+        """Per row: a TCP segment surely dissected as it is, no retransmission, out-of-order or keep-alive."""
+        return self.cache.derived("in_sequence", self._in_sequence)
+
+    def shown_http(self) -> ShownHttp | None:
+        """Which rows show HTTP and their first lines, worked out once per index size; None where the
+        reassembled messages are not known (no framing given)."""
+        if self.reassembled and self.framing is None:
+            return None
+        return self.cache.derived("shown_http", lambda: HttpRows(
+            self.index, self.read_row, self.record_info, self.in_sequence(),
+            self.framing if self.reassembled else None).shown())
 
     def transport(self, row: int) -> int | None:
         """IP_PROTO_TCP or IP_PROTO_UDP where the payload can be read without the lower layers, else None."""
@@ -190,7 +208,7 @@ class LightDissector:
         protocol = int(index.column("ip_proto")[row])
         if protocol == IP_PROTO_UDP:
             return protocol
-        if protocol == IP_PROTO_TCP and (self.reassembled or self.cache.derived("in_sequence", self._in_sequence)[row]):
+        if protocol == IP_PROTO_TCP and (self.reassembled or self.in_sequence()[row]):
             return protocol
         return None
 

@@ -1,9 +1,11 @@
 """Running a display filter over a capture's index: columns first, dissection only where still needed.
 
 Rows are taken in chunks. The vectorized evaluator decides most rows of a chunk from the index's
-columns; each row it cannot decide is tested with the per-packet evaluator, which defines the
-result, on as little of the packet as the filter needs (see `light`). Progress comes out at least
-every ~50 ms of work, so a worker can post matches as they are found and stop between items.
+columns, and `http`/`http.*` from where each HTTP message is shown (see `http_rows`, worked out once
+for the whole index); each row it cannot decide is tested with the per-packet evaluator, which
+defines the result, on as little of the packet as the filter needs (see `light`). Progress comes
+out at least every ~50 ms of work, so a worker can post matches as they are found and stop between
+items.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import numpy as np
 
 from tui_sniffer.dissect.tree import DissectedPacket
 from tui_sniffer.filter import ColumnSource, CompiledFilter, evaluate_columns
+from tui_sniffer.filter.http_rows import HttpColumns
 from tui_sniffer.filter.light import (FRAME, ColumnRows, FieldCache, LightDissector, PartialPacket,
                                       is_light_field, reads_values_only)
 from tui_sniffer.store.filter_columns import IndexColumns
@@ -71,6 +74,7 @@ class FilterRun:
         total = self.index.count
         self.cache.follow(total)
         reporter = _Reporter(total)
+        shown_http = self.light.shown_http() if self.light is not None and _reads_http(self.compiled) else None
         row = start_row
         while row < total:
             stop = min(row + CHUNK_ROWS, total)
@@ -78,6 +82,8 @@ class FilterRun:
                                                  remember=self.cache.derived)
             if self.more_columns is not None:
                 columns = self.more_columns(columns, row, stop)
+            if shown_http is not None:
+                columns = HttpColumns(columns, shown_http, row, stop)
             verdict = evaluate_columns(self.compiled, columns)
             reporter.add_sure(np.flatnonzero(verdict.surely) + row)
             undecided_rows = (np.flatnonzero(verdict.maybe) + row).tolist()
@@ -142,6 +148,11 @@ class FilterRun:
                 return dict(zip(("dns.qry.name", "dns.qry.type"), questions))
         packet = light.packet(row)
         return None if packet is None else {name: packet.values(name) for name in names}
+
+
+def _reads_http(compiled: CompiledFilter) -> bool:
+    """Whether a filter reads `http` or an `http.*` field."""
+    return any(name == "http" or name.startswith("http.") for name in compiled.field_names)
 
 
 class _Reporter:

@@ -13,7 +13,8 @@ from tui_sniffer.dissect.tree import TreeNode
 _METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT")
 _REQUEST_LINE = re.compile(rb"^(%s) (\S+) (HTTP/1\.[01])\r?\n" % b"|".join(m.encode() for m in _METHODS))
 _STATUS_LINE = re.compile(rb"^(HTTP/1\.[01]) (\d{3})(?: ([^\r\n]*))?\r?\n")
-_HTTP_PORTS = {80, 8080, 3128, 3132, 5985, 8088, 11371, 1900, 2869, 2710}
+HTTP_PORTS = frozenset({80, 8080, 3128, 3132, 5985, 8088, 11371, 1900, 2869, 2710})
+"""Ports whose every TCP payload the dissector takes as HTTP (a message, else a continuation)."""
 _STATUS_TEXT = {100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted",
                 204: "No Content", 206: "Partial Content", 301: "Moved Permanently", 302: "Found",
                 303: "See Other", 304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect",
@@ -83,8 +84,18 @@ AUTH_BASIC = register("http.authbasic", "Credentials", FieldType.STRING)
 
 def starts_message(data: bytes, offset: int, end: int) -> bool:
     """Whether the bytes at `offset` begin an HTTP/1.x request or status line."""
-    head = data[offset:min(end, offset + 2048)]
-    return bool(_REQUEST_LINE.match(head) or _STATUS_LINE.match(head))
+    request, status = first_line(data[offset:min(end, offset + 2048)])
+    return bool(request or status)
+
+
+def first_line(head: bytes) -> tuple[re.Match | None, re.Match | None]:
+    """The request line, or the status line, that a message starting with `head` opens with (each None if not)."""
+    return _REQUEST_LINE.match(head), _STATUS_LINE.match(head)
+
+
+def status_description(code: int, phrase: str) -> str:
+    """`[Status Code Description]`: Wireshark's name for the code, else the response's own phrase."""
+    return _STATUS_TEXT.get(code, phrase)
 
 
 @handles_payload("http")
@@ -92,13 +103,12 @@ def dissect_http_payload(dissection: Dissection, offset: int, end: int) -> bool:
     """Claim a TCP payload that starts an HTTP/1.x message, or continues an HTTP conversation."""
     if dissection.transport != "tcp":
         return False
-    head = dissection.data[offset:min(end, offset + 2048)]
-    request, status = _REQUEST_LINE.match(head), _STATUS_LINE.match(head)
+    request, status = first_line(dissection.data[offset:min(end, offset + 2048)])
     if request or status:
         dissect_message(dissection, offset, end, request, status)
         return True
     continuing = dissection.frame.annotations.get("http.conversation") is True or \
-        {dissection.source_port, dissection.destination_port} & _HTTP_PORTS
+        {dissection.source_port, dissection.destination_port} & HTTP_PORTS
     if not continuing:
         return False
     node = dissection.add_layer(HTTP, "Hypertext Transfer Protocol", offset, end - offset)
@@ -148,7 +158,7 @@ def dissect_message(dissection: Dissection, offset: int, end: int, request: re.M
         code = int(code_text)
         line_node.add(RESPONSE_VERSION, version, offset, len(version))
         line_node.add(CODE, code, offset + 9, 3)
-        line_node.add_generated(CODE_DESC, _STATUS_TEXT.get(code, phrase))
+        line_node.add_generated(CODE_DESC, status_description(code, phrase))
         line_node.add(PHRASE, phrase, offset + 13, len(phrase))
     position = first_line_end
     headers: dict[str, str] = {}
