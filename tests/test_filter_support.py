@@ -13,7 +13,7 @@ import pytest
 from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, IPv6, Raw, raw, wrpcap
 
 from tests.conftest import TSHARK, needs_tshark
-from tui_sniffer.dissect.fields import Base, FieldDef, FieldType
+from tui_sniffer.dissect.fields import Base, FieldDef, FieldType, Timestamp
 from tui_sniffer.dissect.tree import ColumnTexts, DissectedPacket, TreeNode
 from tui_sniffer.filter import CompiledFilter, compile_filter
 
@@ -95,7 +95,7 @@ def build_packets() -> list[DissectedPacket]:
         layers = [root]
         timestamp = FIRST_EPOCH_NS + FRAME_OFFSETS_NS[number - 1]
         for name, value in [("frame.number", number), ("frame.len", len(data)),
-                            ("frame.time", timestamp / 1e9),
+                            ("frame.time", Timestamp(timestamp)),
                             ("frame.time_relative", FRAME_OFFSETS_NS[number - 1] / 1e9),
                             ("frame.marked", False)]:
             _layer(root, name, value)

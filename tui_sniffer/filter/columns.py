@@ -6,8 +6,10 @@ not, or needs dissection (the filter reads a field the store does not keep, or a
 than once in that packet). Only the undecided packets are dissected and run through `matches`.
 
 Column value representations (one entry per packet; anything where the field is absent):
-integers and booleans any integer dtype; floats and times float64 seconds (absolute: since the
-epoch); IPv4 uint32; IPv6 (n, 16) uint8 big-endian bytes; MAC uint64 holding the 48-bit address.
+integers and booleans any integer dtype; floats float64; times int64 nanoseconds (absolute: since
+the epoch), or for time offsets float64 seconds, which are rounded to the nanosecond (an absolute
+time in float seconds is not exact, so it is left to dissection); IPv4 uint32; IPv6 (n, 16) uint8
+big-endian bytes; MAC uint64 holding the 48-bit address; text an object array of str.
 """
 from __future__ import annotations
 
@@ -189,6 +191,8 @@ class _Evaluator:
         names = ALIAS_COLUMNS.get(definition.name, (definition.name,))
         arrays = [self.columns.column(name) for name in names]
         if all(array is not None for array in arrays):
+            if definition.ftype is FieldType.ABSOLUTE_TIME and any(array.dtype.kind == "f" for array in arrays):
+                return None
             return [_comparable(definition.ftype, array) for array in arrays]
         parent = self.bit_parent(definition)
         if parent is None:
@@ -274,6 +278,8 @@ def _comparable(ftype: FieldType, array: np.ndarray):
         return _Ipv6Halves(halves[:, 0], halves[:, 1])
     if ftype is FieldType.BOOLEAN:
         return (np.asarray(array) != 0).astype(np.int64)
+    if ftype is FieldType.RELATIVE_TIME and array.dtype.kind == "f":
+        return np.rint(array * 1e9).astype(np.int64)
     return _as_int64(array)
 
 

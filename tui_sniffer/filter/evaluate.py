@@ -149,7 +149,7 @@ def compile_value(value: bound.Value) -> ValueReader:
 def _arithmetic_reader(value: bound.ArithmeticOf) -> ValueReader:
     left, right = compile_value(value.left), compile_value(value.right)
     operate = _ARITHMETIC[value.operator]
-    if value.ftype in (FieldType.FLOAT, FieldType.RELATIVE_TIME):
+    if value.ftype is FieldType.FLOAT:
         operate = _FLOAT_ARITHMETIC.get(value.operator, operate)
 
     def results(packet: DissectedPacket) -> list:

@@ -91,15 +91,12 @@ def _from_text(text: str, start: int, end: int, ftype: FieldType, definition: Fi
         if value is None:
             raise _fail(f'"{text}" is not a valid floating-point number.', start, end)
         return value
-    if ftype is FieldType.RELATIVE_TIME:
-        if not _RELATIVE_TIME.fullmatch(text):
+    if ftype is FieldType.RELATIVE_TIME or _is_epoch(ftype, definition):
+        nanoseconds = parse_time_offset(text)
+        if nanoseconds is None:
             raise _fail(f'"{text}" is not a valid time.', start, end)
-        return float(text)
+        return nanoseconds
     if ftype is FieldType.ABSOLUTE_TIME:
-        if definition is not None and definition.name.endswith("time_epoch"):
-            value = parse_float(text)
-            if value is not None:
-                return value
         return _absolute_time(text, start, end)
     if ftype is FieldType.IPV4:
         return _ipv4(text, start, end)
@@ -118,9 +115,28 @@ def _from_text(text: str, start: int, end: int, ftype: FieldType, definition: Fi
     return parsed
 
 
+def _is_epoch(ftype: FieldType, definition: FieldDef | None) -> bool:
+    """Whether a literal stands for `frame.time_epoch`, which tshark 4.0 reads as a time offset (seconds since
+    the epoch, `1700000000.123456000`), not as a date."""
+    return ftype is FieldType.ABSOLUTE_TIME and definition is not None and definition.name == "frame.time_epoch"
+
+
+def parse_time_offset(text: str) -> int | None:
+    """Nanoseconds for `seconds[.fraction]`, as Wireshark reads a time offset: exact, no exponent, no digit
+    past the nanoseconds other than 0; None if the text is not one."""
+    if not _RELATIVE_TIME.fullmatch(text):
+        return None
+    seconds, _, fraction = text.partition(".")
+    if fraction[9:].strip("0"):
+        return None
+    return int(seconds) * 1_000_000_000 + int(fraction[:9].ljust(9, "0"))
+
+
 def _from_string(node: String, ftype: FieldType, definition: FieldDef | None) -> object:
     """Convert a double-quoted string."""
     decoded = node.value.decode("utf-8", "surrogateescape")
+    if _is_epoch(ftype, definition):
+        ftype = FieldType.RELATIVE_TIME
     if ftype is FieldType.STRING:
         return decoded
     if ftype in (FieldType.BYTES, FieldType.PROTOCOL):
@@ -261,8 +277,8 @@ def _ether(text: str, start: int, end: int, partial: bool) -> bytes:
     return parsed
 
 
-def _absolute_time(text: str, start: int, end: int) -> float:
-    """Seconds since the epoch for `Nov 12, 1999 08:55:44.123[ UTC]` or ISO 8601; local time default."""
+def _absolute_time(text: str, start: int, end: int) -> int:
+    """Nanoseconds since the epoch for `Nov 12, 1999 08:55:44.123[ UTC]` or ISO 8601; local time default."""
     legacy = _LEGACY_TIME.fullmatch(text.strip())
     iso = None if legacy else _ISO_TIME.fullmatch(text.strip())
     try:
@@ -285,8 +301,8 @@ def _hms(text: str) -> tuple[int, ...]:
     return tuple(parts + [0] * (3 - len(parts)))
 
 
-def _epoch(moment: _dt.datetime, fraction: str | None, zone: str | None) -> float:
-    """Epoch seconds with nanosecond rounding identical to `timestamp_ns / 1e9`."""
+def _epoch(moment: _dt.datetime, fraction: str | None, zone: str | None) -> int:
+    """Nanoseconds since the epoch, exactly (times compare to the nanosecond, as Wireshark's nstime)."""
     if zone in ("UTC", "Z"):
         seconds = calendar.timegm(moment.timetuple())
     elif zone:
@@ -297,4 +313,4 @@ def _epoch(moment: _dt.datetime, fraction: str | None, zone: str | None) -> floa
     else:
         seconds = int(time.mktime(moment.timetuple()))
     nanoseconds = int((fraction or "0").ljust(9, "0"))
-    return (seconds * 1_000_000_000 + nanoseconds) / 1e9
+    return seconds * 1_000_000_000 + nanoseconds

@@ -1,8 +1,9 @@
 """The filter's value domain: how each field type's values are held, compared, sliced and printed.
 
 Field values arrive as the dissector gives them (IPv4 as dotted text, MACs as colon text); the
-evaluator turns them into comparable forms once (IPv4/IPv6 as ints, MACs as bytes) and compares
-them with Wireshark's rules: addresses by the shorter prefix, byte strings by length first.
+evaluator turns them into comparable forms once (IPv4/IPv6 as ints, MACs as bytes, times as whole
+nanoseconds) and compares them with Wireshark's rules: addresses by the shorter prefix, byte strings
+by length first.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import socket
 from dataclasses import dataclass
 from typing import Callable
 
-from tui_sniffer.dissect.fields import FieldType
+from tui_sniffer.dissect.fields import FieldType, Timestamp
 from tui_sniffer.filter.errors import FilterError
 from tui_sniffer.filter.syntax import Range
 
@@ -74,10 +75,20 @@ def _ether_bytes(value: object) -> bytes:
     return bytes.fromhex(str(value).replace(":", "").replace("-", "").replace(".", ""))
 
 
+def time_nanoseconds(value: object) -> int:
+    """A time as whole nanoseconds, the form filters compare times in (Wireshark's nstime is exact):
+    a Timestamp's own, seconds (float) rounded, an integer taken as nanoseconds already."""
+    if isinstance(value, Timestamp):
+        return value.nanoseconds
+    if isinstance(value, float):
+        return round(value * 1e9)
+    return int(value)  # type: ignore[call-overload]
+
+
 _CONVERTERS: dict[FieldType, Callable[[object], object]] = {
     FieldType.IPV4: _ipv4_number, FieldType.IPV6: _ipv6_number, FieldType.ETHER: _ether_bytes,
     FieldType.BOOLEAN: lambda value: 1 if value else 0, FieldType.FLOAT: float,
-    FieldType.RELATIVE_TIME: float, FieldType.ABSOLUTE_TIME: float,
+    FieldType.RELATIVE_TIME: time_nanoseconds, FieldType.ABSOLUTE_TIME: time_nanoseconds,
 }
 
 

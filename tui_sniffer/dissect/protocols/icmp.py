@@ -8,7 +8,8 @@ from scapy.layers.inet import ICMP, IP
 from scapy.packet import Packet
 
 from tui_sniffer.dissect.engine import Dissection, handles, walk_layers
-from tui_sniffer.dissect.fields import Base, FieldDef, FieldType, absolute_time_text, protocol, register
+from tui_sniffer.dissect.fields import (Base, FieldDef, FieldType, Timestamp, absolute_time_text, protocol,
+                                       register)
 from tui_sniffer.dissect.names import CHECKSUM_STATUS_NAMES
 from tui_sniffer.dissect.protocols.data import DATA, DATA_DATA, DATA_LEN
 from tui_sniffer.dissect.tree import TreeNode, bytes_text
@@ -201,7 +202,7 @@ def _add_echo_timestamp(dissection: Dissection, node: TreeNode, offset: int, end
     if guess is None:
         return offset
     seconds, microseconds, _ = guess
-    node.add(DATA_TIME, seconds + microseconds / 1e6, offset, 8,
+    node.add(DATA_TIME, Timestamp(seconds * 1_000_000_000 + microseconds * 1000), offset, 8,
              label=f"Timestamp from icmp data: {absolute_time_text(seconds, microseconds * 1000)}")
     relative_ns = frame.timestamp_ns - (seconds * 1_000_000_000 + microseconds * 1000)
     node.add_generated(DATA_TIME_RELATIVE, relative_ns / 1e9,
