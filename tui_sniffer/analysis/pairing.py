@@ -186,12 +186,16 @@ class RequestPairing:
         return facts
 
     def _learn_stream(self, tcp_stream: int) -> dict[str, object]:
-        """Scan a stream's first data frames (once, as far as indexed) for HTTP and a ServerHello."""
+        """Scan a stream's first data frames (once, as far as indexed) for HTTP and a ServerHello.
+
+        The scan ends at the first HTTP message (TLS can follow only a CONNECT) or at the server's
+        ChangeCipherSpec (what follows is encrypted), so a long download or TLS session costs a
+        few dissections, not one per data frame.
+        """
         known = self._stream_facts.setdefault(("tcp", tcp_stream), {"scanned": 0, "scanned_until": 0})
         start = int(known["scanned_until"])
         row = self._index.count
-        if row <= start or int(known["scanned"]) >= _SEARCH_LIMIT or \
-                ("first_http_row" in known and "server_ccs_row" in known):
+        if row <= start or int(known["scanned"]) >= _SEARCH_LIMIT or _stream_learnt(known):
             return known
         stream_rows = self._index.stream_rows("tcp_stream", tcp_stream, start, row)
         with_payload = stream_rows[self._index.column("payload_length")[stream_rows] > 0]
@@ -200,6 +204,8 @@ class RequestPairing:
             packet = self._plain(candidate)
             if "first_http_row" not in known and packet.nodes("http"):
                 known["first_http_row"] = candidate
+            if "CONNECT" in packet.values("http.request.method"):
+                known["http_connect"] = True
             negotiated = packet.values("tls.handshake.extensions.supported_version") or \
                 packet.values("tls.handshake.version")[:1]
             if "server_hello_row" not in known and 2 in packet.values("tls.handshake.type") and negotiated:
@@ -207,8 +213,17 @@ class RequestPairing:
                 known["tls_version"] = negotiated[-1]
             if "server_ccs_row" not in known and packet.nodes("tls"):
                 _follow_tls_handshake(known, packet, candidate)
-        known["scanned_until"] = row
+            if _stream_learnt(known):
+                break
+        else:
+            known["scanned_until"] = row
         return known
+
+
+def _stream_learnt(known: dict[str, object]) -> bool:
+    """Whether later frames of a stream can change what is known of it: not after an HTTP message
+    unless a CONNECT opened a tunnel, and not after the server's ChangeCipherSpec."""
+    return "server_ccs_row" in known or ("first_http_row" in known and not known.get("http_connect"))
 
 
 def _follow_tls_handshake(known: dict[str, object], packet: DissectedPacket, row: int) -> None:
