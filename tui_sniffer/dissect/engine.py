@@ -142,7 +142,19 @@ def walk_from_bytes(dissection: Dissection, layer_class: type[Packet], data: byt
         dissection.set_columns(protocol_name, "")
         dissection.mark_malformed(protocol_name, offset)
         return
-    walk_layers(dissection, layer, offset)
+    try:
+        walk_layers(dissection, layer, offset)
+    finally:
+        _unlink_layers(layer)
+
+
+def _unlink_layers(layer: Packet) -> None:
+    """Drop each layer's reference to the one below, so a parsed chain is freed as soon as it is
+    dropped instead of waiting for the cyclic garbage collector (whose full passes over thousands of
+    parsed packets stalled the packet list for ~50 ms)."""
+    while not isinstance(layer, NoPayload):
+        layer.underlayer = None
+        layer = layer.payload
 
 
 def walk_layers(dissection: Dissection, layer: Packet, offset: int) -> None:
