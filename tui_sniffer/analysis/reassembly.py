@@ -298,13 +298,17 @@ class TcpReassembly:
         out-of-order segments and fast retransmissions, not these)."""
         self._directions: dict[tuple[int, int, bool], DirectionStream] = {}
 
-    def direction(self, stream: int, direction: int, every_segment: bool = False) -> DirectionStream:
+    def direction(self, stream: int, direction: int, every_segment: bool = False, *,
+                  keep: bool = True) -> DirectionStream:
         """One stream direction with the segments indexed so far placed (`every_segment`: plain
-        retransmissions too, as Follow Stream reads the stream)."""
+        retransmissions too, as Follow Stream reads the stream). With `keep` False a direction not framed
+        before is not kept either, so a pass over many streams holds one at a time."""
         key = (stream, direction, every_segment)
         found = self._directions.get(key)
         if found is None:
-            found = self._directions[key] = DirectionStream(self, stream, direction, every_segment)
+            found = DirectionStream(self, stream, direction, every_segment)
+            if keep:
+                self._directions[key] = found
         found.list_new_segments()
         return found
 

@@ -14,7 +14,7 @@ TLS records that may show as one, a keep-alive the framing counted) are left to 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import numpy as np
@@ -42,16 +42,36 @@ _STRING_FIELDS = frozenset(REQUEST_LINE_FIELDS[1:] + STATUS_LINE_FIELDS[1:2] + S
 
 
 @dataclass
+class FirstLines:
+    """The request lines, or the status lines: the rows showing exactly one, ascending, and its values."""
+
+    fields: tuple[str, ...]
+    rows: np.ndarray
+    values: list[tuple]
+    """Per row, the value of each of `fields`."""
+
+    def column(self, field_name: str, start: int, stop: int) -> np.ndarray:
+        """`field_name` over rows [start, stop) where it occurs once (an empty value elsewhere)."""
+        position = self.fields.index(field_name)
+        string = field_name in _STRING_FIELDS
+        found = np.full(stop - start, "" if string else 0, dtype=object if string else np.int64)
+        low, high = np.searchsorted(self.rows, (start, stop))
+        for row, values in zip(self.rows[low:high].tolist(), self.values[low:high]):
+            found[row - start] = values[position]
+        return found
+
+
+@dataclass
 class ShownHttp:
     """Per index row: whether the counts are exact (`known`), how many HTTP layers, requests and
-    responses the frame shows, and each request/status line's field values (rows showing any)."""
+    responses the frame shows, and the request and status line values of rows showing one."""
 
     known: np.ndarray
     layers: np.ndarray
     requests: np.ndarray
     responses: np.ndarray
-    lines: dict[int, list[dict[str, object]]]
-    _values: dict[str, np.ndarray] = field(default_factory=dict)
+    request_lines: FirstLines
+    status_lines: FirstLines
 
     def counts(self, field_name: str) -> np.ndarray:
         """How often `field_name` (`http` or `http.*`) occurs in each known row (UNKNOWN: dissect to tell)."""
@@ -65,20 +85,12 @@ class ShownHttp:
             self.responses if field_name.startswith("http.response.") else self.layers
         return np.where(needed == 0, 0, UNKNOWN).astype(np.int8)
 
-    def values(self, field_name: str) -> np.ndarray | None:
-        """A request/status line field's value in each row where it occurs once, or None for other fields."""
-        if field_name not in REQUEST_LINE_FIELDS and field_name not in STATUS_LINE_FIELDS:
-            return None
-        found = self._values.get(field_name)
-        if found is None:
-            string = field_name in _STRING_FIELDS
-            found = np.full(len(self.known), "" if string else 0, dtype=object if string else np.int64)
-            for row, lines in self.lines.items():
-                shown = [line[field_name] for line in lines if field_name in line]
-                if len(shown) == 1:
-                    found[row] = shown[0]
-            self._values[field_name] = found
-        return found
+    def values(self, field_name: str, start: int, stop: int) -> np.ndarray | None:
+        """A request/status line field over rows [start, stop) where it occurs once, or None for other fields."""
+        for lines in (self.request_lines, self.status_lines):
+            if field_name in lines.fields:
+                return lines.column(field_name, start, stop)
+        return None
 
 
 def line_values(head: bytes) -> dict[str, object] | None:
@@ -112,8 +124,8 @@ class HttpRows:
         self.framing = framing
         count = index.count
         column = index.column
-        self.streams = column("tcp_stream").astype(np.int64)
-        self.lengths = column("payload_length").astype(np.int64)
+        self.streams = column("tcp_stream")
+        self.lengths = column("payload_length")
         source_ports, destination_ports = column("src_port"), column("dst_port")
         self.tcp = (column("ip_version") != 0) & (column("ip_proto") == IP_PROTO_TCP) & \
             (column("layer_doubt") & DOUBT_TRANSPORT == 0) & (self.streams >= 0)
@@ -121,15 +133,20 @@ class HttpRows:
         stream_count = int(self.streams.max(initial=0)) + 1
         self.on_http_port = self._streams_where(np.isin(source_ports, list(HTTP_PORTS))
                                                 | np.isin(destination_ports, list(HTTP_PORTS)), stream_count)
-        self.heads = column("payload_head").astype(">u8").view(np.uint8).reshape(count, 8)
-        self.starts_like_message = self.known & (self.lengths > 0) & self._heads_starting(
-            [method + b" " for method in HTTP_METHODS] + list(HTTP_STATUS_STARTS))
+        self.payload_rows = np.flatnonzero(self.known & (self.lengths > 0))
+        self.heads = column("payload_head")[self.payload_rows].astype(">u8").view(np.uint8).reshape(-1, 8)
+        """The first payload bytes of each of `payload_rows`."""
+        self.starts_like_message = np.zeros(count, bool)
+        self.starts_like_message[self.payload_rows[self._heads_starting(
+            [method + b" " for method in HTTP_METHODS] + list(HTTP_STATUS_STARTS))]] = True
         self.with_message = self._streams_where(self.starts_like_message, stream_count)
         self.stream_count = stream_count
         self.layers = np.zeros(count, np.int8)
         self.requests = np.zeros(count, np.int8)
         self.responses = np.zeros(count, np.int8)
-        self.lines: dict[int, list[dict[str, object]]] = {}
+        self._first_lines: dict[tuple[str, ...], list[tuple[int, tuple]]] = {REQUEST_LINE_FIELDS: [],
+                                                                             STATUS_LINE_FIELDS: []}
+        self._texts: dict[str, str] = {}
 
     def shown(self) -> ShownHttp:
         """Every row's HTTP, per segment (`framing` None) or as reassembly shows it."""
@@ -137,7 +154,13 @@ class HttpRows:
             self._per_segment()
         else:
             self._reassembled()
-        return ShownHttp(self.known, self.layers, self.requests, self.responses, self.lines)
+        return ShownHttp(self.known, self.layers, self.requests, self.responses,
+                         self._kept_lines(REQUEST_LINE_FIELDS), self._kept_lines(STATUS_LINE_FIELDS))
+
+    def _kept_lines(self, fields: tuple[str, ...]) -> FirstLines:
+        """The lines of one kind noted so far, in row order."""
+        found = sorted(self._first_lines[fields], key=lambda item: item[0])
+        return FirstLines(fields, np.array([row for row, _ in found], np.int64), [values for _, values in found])
 
     # -- shared --------------------------------------------------------------------------------------
 
@@ -148,7 +171,7 @@ class HttpRows:
         return found
 
     def _heads_starting(self, prefixes: Iterable[bytes]) -> np.ndarray:
-        """Rows whose payload starts with one of `prefixes` (each at most 8 bytes)."""
+        """Which of `payload_rows` start with one of `prefixes` (each at most 8 bytes)."""
         found = np.zeros(len(self.heads), bool)
         for prefix in prefixes:
             found |= (self.heads[:, :len(prefix)] == np.frombuffer(prefix, np.uint8)).all(axis=1)
@@ -182,12 +205,16 @@ class HttpRows:
         return early
 
     def _show(self, row: int, lines: list[dict[str, object]], layers: int) -> None:
-        """Note what a row shows: its messages' first lines and its HTTP layer count (2: two or more)."""
+        """Note what a row shows: its HTTP layer count (2: two or more), its request and status lines, and
+        their values where it shows one (the same texts kept once)."""
         self.layers[row] = min(layers, 2)
-        self.requests[row] = min(sum("http.request" in line for line in lines), 2)
-        self.responses[row] = min(sum("http.response" in line for line in lines), 2)
-        if lines:
-            self.lines[row] = lines
+        for fields, counts in ((REQUEST_LINE_FIELDS, self.requests), (STATUS_LINE_FIELDS, self.responses)):
+            kind = [line for line in lines if fields[0] in line]
+            counts[row] = min(len(kind), 2)
+            if len(kind) == 1:
+                values = tuple(self._texts.setdefault(value, value) if isinstance(value, str) else value
+                               for value in (kind[0][name] for name in fields))
+                self._first_lines[fields].append((row, values))
 
     # -- without reassembly: every segment's payload is dissected on its own -------------------------
 
@@ -243,15 +270,15 @@ class HttpRows:
         In other streams every message starts where a segment does (segments in sequence, no TLS record
         ending inside one), so the payload heads already tell whether any starts with a first line.
         """
-        payload = self.known & (self.lengths > 0)
-        irregular = payload & ~self.in_sequence
-        heads = self.heads
-        record_like = payload & (self.lengths >= 5) & np.isin(heads[:, 0], _TLS_TYPES) & (heads[:, 1] == 3)
-        doubtful = self._streams_where(irregular | record_like, self.stream_count)
+        rows, heads = self.payload_rows, self.heads
+        doubtful_rows = ~self.in_sequence[rows] | \
+            ((self.lengths[rows] >= 5) & np.isin(heads[:, 0], _TLS_TYPES) & (heads[:, 1] == 3))
+        doubtful = np.zeros(self.stream_count, bool)
+        doubtful[self.streams[rows[doubtful_rows]]] = True
         doubtful &= ~(self.on_http_port | self.with_message)
         found = np.zeros(self.stream_count, bool)
         offsets = self.index.column("payload_offset")
-        scanned = np.flatnonzero(payload & doubtful[np.maximum(self.streams, 0)])
+        scanned = rows[doubtful[self.streams[rows]]]
         for stream, stream_rows in self._stream_groups(scanned):
             for row in stream_rows.tolist():
                 offset = int(offsets[row])
@@ -268,7 +295,7 @@ class HttpRows:
         """
         shown: dict[int, list[tuple[object, int, int, str | None]]] = {}
         for direction in (0, 1):
-            flow = self.framing.direction(stream, direction)
+            flow = self.framing.direction(stream, direction, keep=False)
             flow.frame_all()
             last = flow.messages[-1] if flow.messages else None
             for message in flow.messages:
@@ -295,8 +322,8 @@ class HttpColumns:
         return len(self._inner)
 
     def column(self, field_name: str) -> np.ndarray | None:
-        values = self._shown.values(field_name)
-        return self._inner.column(field_name) if values is None else values[self._rows]
+        values = self._shown.values(field_name, self._rows.start, self._rows.stop)
+        return self._inner.column(field_name) if values is None else values
 
     def occurrences(self, field_name: str) -> np.ndarray | None:
         inner = self._inner.occurrences(field_name)

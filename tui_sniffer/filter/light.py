@@ -276,22 +276,30 @@ class LightDissector:
         (those start before the data seen so far ends, or carry at most one byte).
         """
         index = self.index
-        direction_key = index.column("tcp_stream").astype(np.int64) * 2 + index.column("flow_direction")
-        flags = index.column("tcp_flags").astype(np.int64)
-        length = index.column("payload_length").astype(np.int64)
-        rows = np.flatnonzero(index.column("tcp_stream") >= 0)
-        rows = rows[np.argsort(direction_key[rows], kind="stable")]
-        keys = direction_key[rows]
+        streams = index.column("tcp_stream")
+        rows = np.flatnonzero(streams >= 0).astype(np.int32)
+        keys = streams[rows] * np.int32(2) + index.column("flow_direction")[rows]
+        order = np.argsort(keys, kind="stable")
+        rows, keys = rows[order], keys[order]
+        del order
         first = np.ones(len(rows), bool)
         first[1:] = keys[1:] != keys[:-1]
-        seq = index.column("tcp_seq").astype(np.int64)[rows]
-        base = np.maximum.accumulate(np.where(first, np.arange(len(rows)), 0))
-        relative = (seq - seq[base]) & 0xFFFFFFFF
-        ends = relative + length[rows] + (flags[rows] & _SYN != 0) + (flags[rows] & _FIN != 0)
-        group_offset = np.cumsum(first) * (1 << 34)
-        reached = np.maximum.accumulate(ends + group_offset) - group_offset
-        before = np.concatenate([[0], reached[:-1]])
-        in_sequence = ~first & (relative == before) & (length[rows] > 1)
+        del keys
+        seq = index.column("tcp_seq")[rows].astype(np.int64)
+        relative = seq - seq[np.maximum.accumulate(np.where(first, np.arange(len(rows), dtype=np.int32), 0))]
+        del seq
+        relative &= 0xFFFFFFFF
+        flags, length = index.column("tcp_flags")[rows], index.column("payload_length")[rows]
+        ends = relative + length
+        ends += flags & _SYN != 0
+        ends += flags & _FIN != 0
+        group_offset = np.cumsum(first, dtype=np.int64) << 34
+        ends += group_offset
+        np.maximum.accumulate(ends, out=ends)
+        ends -= group_offset
+        del group_offset
+        in_sequence = ~first & (length > 1)
+        in_sequence[1:] &= relative[1:] == ends[:-1]
         mask = np.zeros(index.count, bool)
         mask[rows[in_sequence]] = True
         return mask
