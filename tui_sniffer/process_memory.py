@@ -4,8 +4,10 @@ from __future__ import annotations
 import ctypes
 
 _M_MMAP_THRESHOLD = -3
-_MMAP_THRESHOLD_BYTES = 128 * 1024
-"""glibc's own starting value: blocks from this size up get their own mapping, unmapped on free."""
+_MMAP_THRESHOLD_BYTES = 1 << 20
+"""Blocks from 1 MiB up get their own mapping, unmapped on free. Per-batch arrays stay below it and
+keep reusing heap memory: at glibc's 128 KiB start value each one was a fresh mapping and indexing
+the 1M-packet file took twice as long (ten times the page faults)."""
 
 
 def return_freed_blocks_to_os() -> None:
