@@ -14,8 +14,9 @@ TLS records that may show as one, a keep-alive the framing counted) are left to 
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Generator, Iterable, Iterator
 
 import numpy as np
 
@@ -148,14 +149,16 @@ class HttpRows:
                                                                              STATUS_LINE_FIELDS: []}
         self._texts: dict[str, str] = {}
 
-    def shown(self) -> ShownHttp:
-        """Every row's HTTP, per segment (`framing` None) or as reassembly shows it."""
-        if self.framing is None:
-            self._per_segment()
-        else:
-            self._reassembled()
-        return ShownHttp(self.known, self.layers, self.requests, self.responses,
-                         self._kept_lines(REQUEST_LINE_FIELDS), self._kept_lines(STATUS_LINE_FIELDS))
+    def steps(self, pause_seconds: float) -> Iterator[ShownHttp | None]:
+        """Every row's HTTP, per segment (`framing` None) or as reassembly shows it: None after each
+        `pause_seconds` of work (a caller may stop there), then the ShownHttp."""
+        deadline = time.perf_counter() + pause_seconds
+        for _ in self._per_segment() if self.framing is None else self._reassembled():
+            if time.perf_counter() >= deadline:
+                yield None
+                deadline = time.perf_counter() + pause_seconds
+        yield ShownHttp(self.known, self.layers, self.requests, self.responses,
+                        self._kept_lines(REQUEST_LINE_FIELDS), self._kept_lines(STATUS_LINE_FIELDS))
 
     def _kept_lines(self, fields: tuple[str, ...]) -> FirstLines:
         """The lines of one kind noted so far, in row order."""
@@ -218,7 +221,7 @@ class HttpRows:
 
     # -- without reassembly: every segment's payload is dissected on its own -------------------------
 
-    def _per_segment(self) -> None:
+    def _per_segment(self) -> Iterator[None]:
         candidates = self.on_http_port | self.with_message
         rows = np.flatnonzero(self.known & (self.lengths > 0) & candidates[np.maximum(self.streams, 0)])
         early = self._early(candidates)
@@ -236,11 +239,12 @@ class HttpRows:
                                                                for row, lines in shown.items())
             for row, lines in shown.items():
                 self._show(row, lines, 1 if lines or in_conversation else 0)
+            yield
 
     # -- with reassembly: each message is dissected in the frame that completes it ---------------------
 
-    def _reassembled(self) -> None:
-        candidates = self.on_http_port | self.with_message | self._streams_with_token()
+    def _reassembled(self) -> Iterator[None]:
+        candidates = self.on_http_port | self.with_message | (yield from self._streams_with_token())
         rows = np.flatnonzero(self.known & candidates[np.maximum(self.streams, 0)])
         flags = self.index.column("tcp_flags")
         self.known[rows[(flags[rows] & _SYN != 0) & (self.lengths[rows] > 0)]] = False
@@ -263,8 +267,9 @@ class HttpRows:
                 if in_conversation and layers > 1 and all(kind == "tls" for kind in kinds):
                     self.known[row] = False  # whole TLS records in a row may show as one layer
                 self._show(row, lines, layers)
+            yield
 
-    def _streams_with_token(self) -> np.ndarray:
+    def _streams_with_token(self) -> Generator[None, None, np.ndarray]:
         """Streams where a message could start inside a segment and some payload holds `HTTP/1.`.
 
         In other streams every message starts where a segment does (segments in sequence, no TLS record
@@ -285,6 +290,7 @@ class HttpRows:
                 if _TOKEN in self.read_row(row)[offset:offset + int(self.lengths[row])]:
                     found[stream] = True
                     break
+            yield
         return found
 
     def _completed_messages(self, stream: int) -> dict[int, list[tuple[object, int, int, str | None]]]:

@@ -11,7 +11,7 @@ DNS questions over UDP are read straight from the bytes with the dissector's own
 from __future__ import annotations
 
 import struct
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 
@@ -129,6 +129,16 @@ class FieldCache:
             found = self._arrays[name] = compute()
         return found  # type: ignore[return-value]
 
+    def derived_in_steps(self, name: str, steps: Callable[[], Iterator[Derived | None]]) -> Iterator[Derived | None]:
+        """`derived` for work done in steps: the steps' None items (pauses) until the result, which comes last."""
+        found = self._arrays.get(name)
+        if found is None:
+            for found in steps():
+                if found is None:
+                    yield None
+            self._arrays[name] = found
+        yield found  # type: ignore[misc]
+
 
 class ColumnRows:
     """A chunk's column values of the fields a filter reads, ready to hand out row by row."""
@@ -191,14 +201,14 @@ class LightDissector:
         """Per row: a TCP segment surely dissected as it is, no retransmission, out-of-order or keep-alive."""
         return self.cache.derived("in_sequence", self._in_sequence)
 
-    def shown_http(self) -> ShownHttp | None:
-        """Which rows show HTTP and their first lines, worked out once per index size; None where the
-        reassembled messages are not known (no framing given)."""
+    def shown_http(self, pause_seconds: float) -> Iterator[ShownHttp | None]:
+        """Which rows show HTTP and their first lines, worked out once per index size: None after each
+        `pause_seconds` of work, then the ShownHttp (nothing where reassembly's framing is not given)."""
         if self.reassembled and self.framing is None:
-            return None
-        return self.cache.derived("shown_http", lambda: HttpRows(
+            return iter(())
+        return self.cache.derived_in_steps("shown_http", lambda: HttpRows(
             self.index, self.read_row, self.record_info, self.in_sequence(),
-            self.framing if self.reassembled else None).shown())
+            self.framing if self.reassembled else None).steps(pause_seconds))
 
     def transport(self, row: int) -> int | None:
         """IP_PROTO_TCP or IP_PROTO_UDP where the payload can be read without the lower layers, else None."""

@@ -74,7 +74,11 @@ class FilterRun:
         total = self.index.count
         self.cache.follow(total)
         reporter = _Reporter(total)
-        shown_http = self.light.shown_http() if self.light is not None and _reads_http(self.compiled) else None
+        shown_http = None
+        if self.light is not None and start_row < total and _reads_http(self.compiled):
+            for shown_http in self.light.shown_http(REPORT_SECONDS):
+                if shown_http is None:
+                    yield reporter.item(start_row)
         row = start_row
         while row < total:
             stop = min(row + CHUNK_ROWS, total)
