@@ -25,7 +25,8 @@ class StreamRows:
         grouped_until, order, streams = self._grouped
         if len(values) - grouped_until > max(grouped_until // 8, _MIN_REGROUP_ROWS):
             grouped_until, order, streams = self._regroup(values)
-        low, high = np.searchsorted(streams, stream, "left"), np.searchsorted(streams, stream, "right")
+        key = streams.dtype.type(stream)  # a Python int would make numpy convert the whole column per search
+        low, high = np.searchsorted(streams, key, "left"), np.searchsorted(streams, key, "right")
         grouped = order[low:high].astype(np.int64)
         grouped = grouped[np.searchsorted(grouped, start):np.searchsorted(grouped, stop)]
         tail_start = max(grouped_until, start)
