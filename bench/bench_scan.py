@@ -6,7 +6,6 @@ Prints figures only; nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
 import shutil

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 
-import pytest
 
 import tui_sniffer
 from tests.conftest import FIXTURE_CAPTURES, TSHARK, needs_tshark

@@ -14,8 +14,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-import numpy as np
-
 from tui_sniffer.analysis.pdu_framing import find_message_end, message_kind
 from tui_sniffer.analysis.stream_bytes import StreamCoverage
 from tui_sniffer.dissect.frame import PayloadPiece, ReassembledPdu

@@ -6,7 +6,6 @@ import struct
 from scapy.layers.inet import IP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Dot1Q, Ether
-from scapy.packet import Packet
 
 from tui_sniffer.dissect import linktypes
 from tui_sniffer.dissect.engine import Dissection, handles, walk_from_bytes
