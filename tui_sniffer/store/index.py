@@ -32,6 +32,14 @@ class Ipv6AddressTable:
         self._number_of: dict[bytes, int] = {bytes(16): 0}
 
     def numbers(self, block: np.ndarray) -> np.ndarray:
+        """The number of each 16-byte row of `block` (0 for all-zero rows), adding addresses not seen before."""
+        present = np.flatnonzero(block.any(axis=1))
+        result = np.zeros(len(block), dtype=np.uint32)
+        if len(present):
+            result[present] = self._numbers_of_addresses(block[present])
+        return result
+
+    def _numbers_of_addresses(self, block: np.ndarray) -> np.ndarray:
         """The number of each 16-byte row of `block`, adding addresses not seen before."""
         distinct, where = np.unique(np.ascontiguousarray(block).view(np.dtype((np.void, 16))).ravel(),
                                     return_inverse=True)
