@@ -14,7 +14,7 @@ from scapy.utils import wrpcap
 
 import tui_sniffer
 from tests.conftest import FIXTURE_CAPTURES, FIXTURES, TSHARK, needs_tshark
-from tests.test_filter_parity import _LUA_LISTENERS as LUA_LISTENERS
+from tests.test_filter_parity import tshark_matches, write_tshark_listeners
 from tui_sniffer.analysis.tcp_analysis import TcpAnalysis
 from tui_sniffer.analysis.tcp_columns import with_tcp_analysis
 from tui_sniffer.analysis.tcp_state import STATE_NAMES, SideState, deliver
@@ -158,18 +158,8 @@ def test_flags_no_real_capture_shows_agree_with_tshark(tmp_path):
 
 
 def _tshark_filter_matches(path, folder) -> list[list[int]]:
-    """Per filter of FILTERS, the frames tshark -2 matches in one capture (one run, a Lua listener each)."""
-    filter_list, script = folder / "filters.txt", folder / "listeners.lua"
-    filter_list.write_text("\n".join(FILTERS) + "\n")
-    script.write_text(LUA_LISTENERS)
-    output = subprocess.run([TSHARK, "-n", "-2", "-r", str(path), "-q", "-X", f"lua_script:{script}"],
-                            capture_output=True, text=True, check=True,
-                            env={"FILTER_LIST": str(filter_list), "PATH": "/usr/bin:/bin"}).stdout
-    matches: list[list[int]] = [[] for _ in FILTERS]
-    for line in output.splitlines():
-        position, number = line.split()
-        matches[int(position) - 1].append(int(number))
-    return matches
+    """Per filter of FILTERS, the frames tshark -2 matches in one capture."""
+    return tshark_matches(path, len(FILTERS), *write_tshark_listeners(FILTERS, folder))
 
 
 @needs_tshark

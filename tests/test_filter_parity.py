@@ -197,12 +197,20 @@ end
 """
 
 
-def _tshark_matches(path: Path, filter_list: Path, script: Path) -> list[list[int]]:
-    """Per filter, the frames tshark matches in one capture (one run for all filters)."""
+def write_tshark_listeners(filters: list[str], folder: Path) -> tuple[Path, Path]:
+    """The filter list and the Lua script that make one tshark run report each filter's frames."""
+    filter_list, script = folder / "filters.txt", folder / "listeners.lua"
+    filter_list.write_text("\n".join(filters) + "\n")
+    script.write_text(_LUA_LISTENERS)
+    return filter_list, script
+
+
+def tshark_matches(path: Path, filter_count: int, filter_list: Path, script: Path) -> list[list[int]]:
+    """Per filter of the list, the frames tshark -2 matches in one capture (one run for all filters)."""
     output = subprocess.run([TSHARK, "-n", "-2", "-r", str(path), "-q", "-X", f"lua_script:{script}"],
                             capture_output=True, text=True, check=True,
                             env={"FILTER_LIST": str(filter_list), "PATH": "/usr/bin:/bin"}).stdout
-    matches: list[list[int]] = [[] for _ in PARITY_FILTERS]
+    matches: list[list[int]] = [[] for _ in range(filter_count)]
     for line in output.splitlines():
         index, number = line.split()
         matches[int(index) - 1].append(int(number))
@@ -212,11 +220,9 @@ def _tshark_matches(path: Path, filter_list: Path, script: Path) -> list[list[in
 @pytest.fixture(scope="module")
 def tshark_results(tmp_path_factory) -> dict[str, list[list[int]]]:
     folder = tmp_path_factory.mktemp("parity")
-    filter_list, script = folder / "filters.txt", folder / "listeners.lua"
-    filter_list.write_text("\n".join(PARITY_FILTERS) + "\n")
-    script.write_text(_LUA_LISTENERS)
+    filter_list, script = write_tshark_listeners(PARITY_FILTERS, folder)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = pool.map(lambda path: _tshark_matches(path, filter_list, script), CAPTURES)
+        results = pool.map(lambda path: tshark_matches(path, len(PARITY_FILTERS), filter_list, script), CAPTURES)
         return dict(zip((path.name for path in CAPTURES), results))
 
 
