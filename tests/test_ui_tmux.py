@@ -40,6 +40,16 @@ def wait_for(session: str, text: str, timeout: float = 15.0) -> str:
     raise AssertionError(f"{text!r} never appeared; screen was:\n{screen(session)}")
 
 
+def wait_until_gone(session: str, text: str, timeout: float) -> str:
+    """Poll the pane until `text` is no longer on it (or `timeout` passes); the last screen read."""
+    deadline = time.monotonic() + timeout
+    shown = screen(session)
+    while text in shown and time.monotonic() < deadline:
+        time.sleep(0.1)
+        shown = screen(session)
+    return shown
+
+
 def start(tmp_path: Path, width: int, height: int) -> str:
     """Run the TUI on the fixture in a new tmux session of `width`×`height`; the session's name."""
     session = f"tui-sniffer-test-{uuid.uuid4().hex[:8]}"
@@ -79,15 +89,11 @@ def test_tui_in_a_real_terminal(tmp_path: Path) -> None:
         keys(session, "?")
         wait_for(session, "Show every key binding")
         keys(session, "Escape")
-        deadline = time.monotonic() + 5
-        while "Show every key binding" in screen(session) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until_gone(session, "Show every key binding", 5)
         keys(session, "q")
-        deadline = time.monotonic() + 10
-        while "Packets: 24" in screen(session) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "Traceback" not in screen(session)
-        assert "Packets: 24" not in screen(session)
+        shown = wait_until_gone(session, "Packets: 24", 10)
+        assert "Traceback" not in shown
+        assert "Packets: 24" not in shown
     finally:
         subprocess.run(tmux(session, "kill-server"), check=False)
 
@@ -115,9 +121,7 @@ def test_filtering_at_80_by_24(tmp_path: Path) -> None:
         keys(session, "Enter")
         wait_for(session, "No packets match the display filter: udp")
         keys(session, "q")
-        deadline = time.monotonic() + 10
-        while "Displayed:" in screen(session) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "Traceback" not in screen(session) and "Displayed:" not in screen(session)
+        shown = wait_until_gone(session, "Displayed:", 10)
+        assert "Traceback" not in shown and "Displayed:" not in shown
     finally:
         subprocess.run(tmux(session, "kill-server"), check=False)
