@@ -77,7 +77,6 @@ class DirectionStream:
         count = index.count
         if count <= self._listed_rows:
             return
-        # a key of the column's own type: with a Python int, numpy copies the grouped column for each search
         rows = index.stream_rows("tcp_stream", self.stream, self._listed_rows, count)
         self._listed_rows = count
         seqs, lengths, all_flags = index.column("tcp_seq"), index.column("payload_length"), index.column("tcp_flags")
