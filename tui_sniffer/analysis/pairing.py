@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from tui_sniffer.dissect.tree import DissectedPacket
-from tui_sniffer.store.filter_columns import DNS_PORTS
+from tui_sniffer.dissect.protocols.dns import DNS_PORTS
 from tui_sniffer.store.index import PacketIndex
 
 _IPV6_FRAGMENT = 44

@@ -13,13 +13,13 @@ import struct
 from dataclasses import dataclass
 from typing import Protocol
 
+from tui_sniffer.dissect.protocols.dns import DNS_PORTS
 from tui_sniffer.dissect.protocols.http import starts_message
 from tui_sniffer.dissect.protocols.tls import looks_like_record
 
 HEADER_LIMIT = 65536
 """How far HTTP headers are looked for before the message is taken to end with its segment."""
 
-_DNS_PORTS = {53, 5353, 5355}
 _NO_BODY_STATUS = re.compile(rb"^HTTP/1\.[01] (1\d\d|204|304)\b")
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d+)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 _CHUNKED = re.compile(rb"^transfer-encoding[ \t]*:.*chunked", re.IGNORECASE | re.MULTILINE)
@@ -51,7 +51,7 @@ def message_kind(head: bytes, ports: set[int]) -> str | None:
         return "http"
     if looks_like_record(head, 0, len(head)):
         return "tls"
-    if ports & _DNS_PORTS and head:
+    if ports & set(DNS_PORTS) and head:
         return "dns"
     return None
 

@@ -21,8 +21,9 @@ from typing import Callable, Generator, Iterable, Iterator
 import numpy as np
 
 from tui_sniffer.dissect.frame import FrameInfo, TcpAnalysisFlag
+from tui_sniffer.dissect.protocols.dns import DNS_PORTS
 from tui_sniffer.dissect.protocols.http import HTTP_PORTS, first_line, status_description
-from tui_sniffer.store.filter_columns import DNS_PORTS, HTTP_METHODS, HTTP_STATUS_STARTS, UNKNOWN
+from tui_sniffer.store.filter_columns import HTTP_METHOD_STARTS, HTTP_STATUS_STARTS, UNKNOWN
 from tui_sniffer.store.summary import DOUBT_TRANSPORT, IP_PROTO_TCP
 
 CONVERSATION_ROWS = 2000
@@ -139,7 +140,7 @@ class HttpRows:
         """The first payload bytes of each of `payload_rows`."""
         self.starts_like_message = np.zeros(count, bool)
         self.starts_like_message[self.payload_rows[self._heads_starting(
-            [method + b" " for method in HTTP_METHODS] + list(HTTP_STATUS_STARTS))]] = True
+            HTTP_METHOD_STARTS + HTTP_STATUS_STARTS)]] = True
         self.with_message = self._streams_where(self.starts_like_message, stream_count)
         self.stream_count = stream_count
         self.layers = np.zeros(count, np.int8)

@@ -25,7 +25,7 @@ from tui_sniffer.dissect.tree import DissectedPacket, TreeNode
 from tui_sniffer.filter import bound
 from tui_sniffer.filter.columns import ColumnSource, field_columns
 from tui_sniffer.filter.http_rows import HttpRows, ShownHttp
-from tui_sniffer.store.filter_columns import DNS_PORTS
+from tui_sniffer.dissect.protocols.dns import DNS_PORTS
 from tui_sniffer.store.summary import DOUBT_TRANSPORT, IP_PROTO_TCP, IP_PROTO_UDP
 
 _SYN, _FIN = 0x02, 0x01

@@ -16,6 +16,8 @@ import numpy as np
 
 from tui_sniffer.dissect import linktypes
 from tui_sniffer.dissect.fields import lookup
+from tui_sniffer.dissect.protocols.dns import DNS_PORTS
+from tui_sniffer.dissect.protocols.http import HTTP_METHODS
 from tui_sniffer.store.index import PacketIndex
 from tui_sniffer.store.summary import (DOUBT_NETWORK, DOUBT_TRANSPORT, ETHERTYPE_ARP, IP_PROTO_ICMP,
                                        IP_PROTO_ICMPV6, IP_PROTO_TCP, IP_PROTO_UDP)
@@ -23,11 +25,8 @@ from tui_sniffer.store.summary import (DOUBT_NETWORK, DOUBT_TRANSPORT, ETHERTYPE
 UNKNOWN = -1
 """An occurrence count meaning "dissect to find out"."""
 
-DNS_PORTS = (53, 5353, 5355)
-"""DNS, mDNS and LLMNR: the dissector claims a TCP/UDP payload for them by port alone."""
-
-HTTP_METHODS = (b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"PATCH", b"TRACE", b"CONNECT")
-"""The request methods the HTTP dissector recognises at the start of a payload."""
+HTTP_METHOD_STARTS = tuple(f"{method} ".encode() for method in HTTP_METHODS)
+"""What a request line starts with, in the HTTP dissector's reading."""
 
 HTTP_STATUS_STARTS = (b"HTTP/1.0", b"HTTP/1.1")
 """What a status line starts with, in the dissector's reading."""
@@ -168,7 +167,7 @@ class IndexColumns:
     def _http_field_count(self, field_name: str) -> np.ndarray:
         possible = self.application_rows & ~self.dns_port_rows & self.transport_is(IP_PROTO_TCP)
         if field_name not in _HTTP_ANYWHERE_FIELDS and self.own_tcp_payloads:
-            request = self.head_starts(tuple(method + b" " for method in HTTP_METHODS))
+            request = self.head_starts(HTTP_METHOD_STARTS)
             status = self.head_starts(HTTP_STATUS_STARTS)
             if field_name in _HTTP_REQUEST_FIELDS:
                 possible = possible & request

@@ -17,6 +17,8 @@ _CLASSES = {1: "IN", 3: "CH", 4: "HS", 254: "NONE", 255: "ANY"}
 _PORTS = {53: ("dns", "DNS", "Domain Name System"),
           5353: ("mdns", "MDNS", "Multicast Domain Name System"),
           5355: ("llmnr", "LLMNR", "Link-local Multicast Name Resolution")}
+DNS_PORTS = tuple(_PORTS)
+"""The UDP/TCP ports whose payloads the dissector takes as DNS, mDNS or LLMNR."""
 
 DNS = protocol("dns", "Domain Name System")
 MDNS = protocol("mdns", "Multicast Domain Name System")

@@ -10,8 +10,9 @@ from tui_sniffer.dissect.fields import FieldType, protocol, register
 from tui_sniffer.dissect.protocols.http_body import add_body, show_content
 from tui_sniffer.dissect.tree import TreeNode
 
-_METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT")
-_REQUEST_LINE = re.compile(rb"^(%s) (\S+) (HTTP/1\.[01])\r?\n" % b"|".join(m.encode() for m in _METHODS))
+HTTP_METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT")
+"""The request methods that open a message the dissector recognises."""
+_REQUEST_LINE = re.compile(rb"^(%s) (\S+) (HTTP/1\.[01])\r?\n" % b"|".join(m.encode() for m in HTTP_METHODS))
 _STATUS_LINE = re.compile(rb"^(HTTP/1\.[01]) (\d{3})(?: ([^\r\n]*))?\r?\n")
 HTTP_PORTS = frozenset({80, 8080, 3128, 3132, 5985, 8088, 11371, 1900, 2869, 2710})
 """Ports whose every TCP payload the dissector takes as HTTP (a message, else a continuation)."""
