@@ -35,13 +35,7 @@ class Ipv6AddressTable:
         """The number of each 16-byte row of `block` (0 for all-zero rows), adding addresses not seen before."""
         present = np.flatnonzero(block.any(axis=1))
         result = np.zeros(len(block), dtype=np.uint32)
-        if len(present):
-            result[present] = self._numbers_of_addresses(block[present])
-        return result
-
-    def _numbers_of_addresses(self, block: np.ndarray) -> np.ndarray:
-        """The number of each 16-byte row of `block`, adding addresses not seen before."""
-        distinct, where = np.unique(np.ascontiguousarray(block).view(np.dtype((np.void, 16))).ravel(),
+        distinct, where = np.unique(np.ascontiguousarray(block[present]).view(np.dtype((np.void, 16))).ravel(),
                                     return_inverse=True)
         numbers = np.empty(len(distinct), dtype=np.uint32)
         new_addresses = []
@@ -53,7 +47,8 @@ class Ipv6AddressTable:
             numbers[position] = number
         if new_addresses:
             self._addresses = np.concatenate((self._addresses, np.stack(new_addresses)))
-        return numbers[where.reshape(-1)]
+        result[present] = numbers[where.reshape(-1)]
+        return result
 
     def nbytes(self) -> int:
         """Memory held by the distinct addresses (the lookup dict included, roughly)."""
