@@ -23,7 +23,8 @@ def _endpoint_keys(summary: SummaryColumns, source: bool) -> np.ndarray:
 
 
 def _pair_keys(pairs: np.ndarray) -> np.ndarray:
-    """One 64-bit key per (lower, higher) endpoint-key pair, equal for equal pairs."""
+    """One 64-bit key per (lower, higher) endpoint-key pair, equal for equal pairs (two different pairs
+    share one with odds of about 1 in 40 million over a million conversations)."""
     return (pairs[:, 0] * _MIX) ^ ((pairs[:, 1] << np.uint64(29)) | (pairs[:, 1] >> np.uint64(35)))
 
 
@@ -37,8 +38,10 @@ class _PairStreams:
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """The stream of each pair key, -1 where the pair was never seen."""
+        if not len(self._keys):
+            return np.full(len(keys), -1, dtype=np.int64)
         positions, seen = self._find(keys)
-        return np.where(seen, self._streams[positions] if len(self._keys) else -1, -1)
+        return np.where(seen, self._streams[positions], -1)
 
     def store(self, keys: np.ndarray, streams: np.ndarray) -> None:
         """Make each pair key's stream the given one (the last given where a key repeats)."""
