@@ -82,8 +82,8 @@ class FilterRun:
         row = start_row
         while row < total:
             stop = min(row + CHUNK_ROWS, total)
-            columns: ColumnSource = _ExactFrameTimes(IndexColumns(
-                self.index, row, stop, own_tcp_payloads=self.own_tcp_payloads, remember=self.cache.derived))
+            columns: ColumnSource = IndexColumns(self.index, row, stop, own_tcp_payloads=self.own_tcp_payloads,
+                                                 remember=self.cache.derived)
             if self.more_columns is not None:
                 columns = self.more_columns(columns, row, stop)
             if shown_http is not None:
@@ -152,35 +152,6 @@ class FilterRun:
                 return dict(zip(("dns.qry.name", "dns.qry.type"), questions))
         packet = light.packet(row)
         return None if packet is None else {name: packet.values(name) for name in names}
-
-
-class _ExactFrameTimes:
-    """The index's columns with the frame's time fields in whole nanoseconds, so `frame.time_epoch ==
-    1700000000.123456000` matches exactly where the float seconds the index hands out could not tell."""
-
-    def __init__(self, inner: IndexColumns) -> None:
-        self._inner = inner
-
-    def __len__(self) -> int:
-        return len(self._inner)
-
-    def column(self, field_name: str) -> np.ndarray | None:
-        make = _FRAME_TIMES.get(field_name)
-        return self._inner.column(field_name) if make is None else make(self._inner)
-
-    def occurrences(self, field_name: str) -> np.ndarray | None:
-        return self._inner.occurrences(field_name)
-
-
-def _timestamps(source: IndexColumns) -> np.ndarray:
-    return source.index.column("timestamp_ns")[source.start:source.stop]
-
-
-_FRAME_TIMES: dict[str, Callable[[IndexColumns], np.ndarray]] = {
-    "frame.time": _timestamps, "frame.time_epoch": _timestamps,
-    "frame.time_relative": lambda source: _timestamps(source) - source.index.column("timestamp_ns")[0],
-    "frame.time_delta": lambda source: _timestamps(source) - source.previous_timestamps(),
-}
 
 
 def _reads_http(compiled: CompiledFilter) -> bool:

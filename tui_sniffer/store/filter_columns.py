@@ -179,9 +179,10 @@ class IndexColumns:
 
     # -- frame helpers ---------------------------------------------------------------------------
 
-    def seconds_since(self, reference: np.ndarray | int) -> np.ndarray:
-        """Timestamps minus `reference` (nanoseconds) in seconds, computed as the dissector does."""
-        return (self._raw("timestamp_ns") - reference) / 1e9
+    def nanoseconds_since(self, reference: np.ndarray | int) -> np.ndarray:
+        """Timestamps minus `reference` (nanoseconds): filters compare times as whole nanoseconds, as
+        Wireshark's nstime, so `frame.time_epoch == 1700000000.123456000` matches exactly."""
+        return self._raw("timestamp_ns") - reference
 
     def previous_timestamps(self) -> np.ndarray:
         """Each row's previous row's timestamp (the first frame's own for frame 1)."""
@@ -299,11 +300,11 @@ _FRAME_FIELDS = {
     "frame.number": lambda source: np.arange(source.start + 1, source.stop + 1, dtype=np.int64),
     "frame.len": lambda source: source._raw("wire_length"),
     "frame.cap_len": lambda source: source._raw("captured_length"),
-    "frame.time": lambda source: source.seconds_since(0),
-    "frame.time_epoch": lambda source: source.seconds_since(0),
-    "frame.time_relative": lambda source: source.seconds_since(int(source.index.column("timestamp_ns")[0])
-                                                               if len(source.index) else 0),
-    "frame.time_delta": lambda source: source.seconds_since(source.previous_timestamps()),
+    "frame.time": lambda source: source.nanoseconds_since(0),
+    "frame.time_epoch": lambda source: source.nanoseconds_since(0),
+    "frame.time_relative": lambda source: source.nanoseconds_since(
+        int(source.index.column("timestamp_ns")[0]) if len(source.index) else 0),
+    "frame.time_delta": lambda source: source.nanoseconds_since(source.previous_timestamps()),
 }
 _ETH_FIELDS = {
     "eth.src": lambda source: source._raw("eth_src"),
