@@ -17,8 +17,9 @@ from tui_sniffer.dissect.protocols.dns import DNS_PORTS
 from tui_sniffer.store.index import PacketIndex
 
 _IPV6_FRAGMENT = 44
-_SEARCH_LIMIT = 2000
-"""How many earlier candidate frames a lookup dissects at most before giving up."""
+SEARCH_LIMIT = 2000
+"""How many candidate frames a lookup dissects at most before giving up (and how many of a stream's
+first data frames are looked at for HTTP and TLS)."""
 _DNS_HEADER_BYTES = 12
 
 _ECHO_KINDS = (("icmp", 1, 8, 0, "icmp.ident", "icmp.seq"),
@@ -56,8 +57,8 @@ class RequestPairing:
     def _rows_around(self, row: int, rows: np.ndarray, later: bool) -> np.ndarray:
         """Of the ascending `rows`, those after (or before) `row`, nearest first, at most the search limit."""
         if later:
-            return rows[np.searchsorted(rows, row, "right"):][:_SEARCH_LIMIT]
-        return rows[:np.searchsorted(rows, row, "left")][::-1][:_SEARCH_LIMIT]
+            return rows[np.searchsorted(rows, row, "right"):][:SEARCH_LIMIT]
+        return rows[:np.searchsorted(rows, row, "left")][::-1][:SEARCH_LIMIT]
 
     def _seconds_between(self, first_row: int, second_row: int, nanoseconds_per_unit: float) -> float:
         """The time from one packet to another, in seconds (1e9) or milliseconds (1e6)."""
@@ -195,11 +196,11 @@ class RequestPairing:
         known = self._stream_facts.setdefault(("tcp", tcp_stream), {"scanned": 0, "scanned_until": 0})
         start = int(known["scanned_until"])
         row = self._index.count
-        if row <= start or int(known["scanned"]) >= _SEARCH_LIMIT or _stream_learnt(known):
+        if row <= start or int(known["scanned"]) >= SEARCH_LIMIT or _stream_learnt(known):
             return known
         stream_rows = self._index.stream_rows("tcp_stream", tcp_stream, start, row)
         with_payload = stream_rows[self._index.column("payload_length")[stream_rows] > 0]
-        for candidate in with_payload[:_SEARCH_LIMIT - int(known["scanned"])].tolist():
+        for candidate in with_payload[:SEARCH_LIMIT - int(known["scanned"])].tolist():
             known["scanned"] = int(known["scanned"]) + 1
             packet = self._plain(candidate)
             if "first_http_row" not in known and packet.nodes("http"):

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Generator, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Generator, Iterable, Iterator
 
 import numpy as np
 
+from tui_sniffer.analysis.pairing import SEARCH_LIMIT
 from tui_sniffer.dissect.frame import FrameInfo, TcpAnalysisFlag
 from tui_sniffer.dissect.protocols.dns import DNS_PORTS
 from tui_sniffer.dissect.protocols.http import HTTP_PORTS, first_line, status_description
 from tui_sniffer.store.filter_columns import HTTP_METHOD_STARTS, HTTP_STATUS_STARTS, UNKNOWN
 from tui_sniffer.store.summary import DOUBT_TRANSPORT, IP_PROTO_TCP
 
-CONVERSATION_ROWS = 2000
-"""How many of a stream's first data frames pairing looks at for HTTP (`http.conversation`)."""
+if TYPE_CHECKING:
+    from tui_sniffer.analysis.reassembly import TcpReassembly
 
 _FIRST_LINE_BYTES = 2048
 """How much of a message the dissector reads its first line from."""
@@ -118,7 +119,7 @@ class HttpRows:
     """
 
     def __init__(self, index, read_row: Callable[[int], bytes], record_info: Callable[[int], FrameInfo],
-                 in_sequence: np.ndarray, framing=None) -> None:
+                 in_sequence: np.ndarray, framing: TcpReassembly | None = None) -> None:
         self.index = index
         self.read_row = read_row
         self.record_info = record_info
@@ -205,7 +206,7 @@ class HttpRows:
         first[1:] = self.streams[ordered[1:]] != self.streams[ordered[:-1]]
         rank = positions - np.maximum.accumulate(np.where(first, positions, 0))
         early = np.zeros(len(self.lengths), bool)
-        early[ordered[rank < CONVERSATION_ROWS]] = True
+        early[ordered[rank < SEARCH_LIMIT]] = True
         return early
 
     def _show(self, row: int, lines: list[dict[str, object]], layers: int) -> None:

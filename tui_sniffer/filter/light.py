@@ -11,13 +11,14 @@ DNS questions over UDP are read straight from the bytes with the dissector's own
 from __future__ import annotations
 
 import struct
-from typing import Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 import numpy as np
 
 from tui_sniffer.dissect.engine import Dissection, MalformedError
 from tui_sniffer.dissect.fields import FieldDef, FieldType, lookup
 from tui_sniffer.dissect.frame import FrameInfo
+from tui_sniffer.dissect.protocols.dns import DNS_PORTS
 from tui_sniffer.dissect.protocols.dns_records import read_name
 from tui_sniffer.dissect.protocols.http import HEADERS
 from tui_sniffer.dissect.protocols.tcp_reassembled import dissect_segment_payload
@@ -25,8 +26,10 @@ from tui_sniffer.dissect.tree import DissectedPacket, TreeNode
 from tui_sniffer.filter import bound
 from tui_sniffer.filter.columns import ColumnSource, field_columns
 from tui_sniffer.filter.http_rows import HttpRows, ShownHttp
-from tui_sniffer.dissect.protocols.dns import DNS_PORTS
 from tui_sniffer.store.summary import DOUBT_TRANSPORT, IP_PROTO_TCP, IP_PROTO_UDP
+
+if TYPE_CHECKING:
+    from tui_sniffer.analysis.reassembly import TcpReassembly
 
 _SYN, _FIN = 0x02, 0x01
 FRAME = "frame"
@@ -188,7 +191,7 @@ class LightDissector:
     """
 
     def __init__(self, index, read_row: Callable[[int], bytes], record_info: Callable[[int], FrameInfo],
-                 cache: FieldCache, *, reassembled: bool, framing=None) -> None:
+                 cache: FieldCache, *, reassembled: bool, framing: TcpReassembly | None = None) -> None:
         self.index = index
         self.read_row = read_row
         self.record_info = record_info
